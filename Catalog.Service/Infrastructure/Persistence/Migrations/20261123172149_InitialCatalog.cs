@@ -1,0 +1,106 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Library.Catalog.Infrastructure.Persistence.Migrations
+{
+    /// <inheritdoc />
+    public partial class InitialCatalog : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.EnsureSchema(
+                name: "catalog");
+
+            migrationBuilder.AlterDatabase()
+                .Annotation("Npgsql:PostgresExtension:catalog.pg_trgm", ",,");
+
+            migrationBuilder.CreateTable(
+                name: "books",
+                schema: "catalog",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    title = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    author = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    isbn = table.Column<string>(type: "character varying(13)", maxLength: 13, nullable: true),
+                    status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    held_by = table.Column<Guid>(type: "uuid", nullable: true),
+                    added_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    version = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_books", x => x.id);
+                    table.CheckConstraint("ck_books_author_length", "char_length(author) BETWEEN 1 AND 200");
+                    table.CheckConstraint("ck_books_held_iff_not_available", "(status = 'available') = (held_by IS NULL)");
+                    table.CheckConstraint("ck_books_status", "status IN ('available', 'reserved', 'borrowed')");
+                    table.CheckConstraint("ck_books_title_length", "char_length(title) BETWEEN 1 AND 200");
+                });
+
+            migrationBuilder.CreateTable(
+                name: "idempotency_receipts",
+                schema: "catalog",
+                columns: table => new
+                {
+                    principal = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    method = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: false),
+                    route = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    key = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    request_hash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    status_code = table.Column<int>(type: "integer", nullable: true),
+                    content_type = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    location = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    body = table.Column<byte[]>(type: "bytea", nullable: true),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_idempotency_receipts", x => new { x.principal, x.method, x.route, x.key });
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_books_author",
+                schema: "catalog",
+                table: "books",
+                column: "author")
+                .Annotation("Npgsql:IndexMethod", "gin")
+                .Annotation("Npgsql:IndexOperators", new[] { "gin_trgm_ops" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_books_status_id",
+                schema: "catalog",
+                table: "books",
+                columns: new[] { "status", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_books_title",
+                schema: "catalog",
+                table: "books",
+                column: "title")
+                .Annotation("Npgsql:IndexMethod", "gin")
+                .Annotation("Npgsql:IndexOperators", new[] { "gin_trgm_ops" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_idempotency_receipts_created_at",
+                schema: "catalog",
+                table: "idempotency_receipts",
+                column: "created_at");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "books",
+                schema: "catalog");
+
+            migrationBuilder.DropTable(
+                name: "idempotency_receipts",
+                schema: "catalog");
+        }
+    }
+}

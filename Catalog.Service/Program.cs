@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+using Library.Catalog.Api;
+using Library.Catalog.Application;
+using Library.Catalog.Infrastructure.Persistence;
+using Library.SharedKernel.Http;
+using Library.SharedKernel.Idempotency;
+using Library.SharedKernel.Persistence;
+using Library.SharedKernel.Resources;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApiDefaults();
+builder.AddNpgsqlDbContext<CatalogDbContext>(
+    ResourceNames.CatalogDb,
+    CatalogDatabase.ConfigureNpgsql,
+    options => options.UseSnakeCaseNamingConvention());
+builder.AddRedisClient(ResourceNames.Redis);
+builder.AddRabbitMQClient(ResourceNames.EventBus);
+builder.AddEtcdClient(ResourceNames.Etcd);
+builder.Services.AddOpenApi();
+builder.Services.AddCatalogApplication();
+
+var app = builder.Build();
+
+app.UseApiDefaults();
+app.UseIdempotencyReceipts<CatalogDbContext>();
+app.MapOpenApi();
+app.MapDefaultEndpoints();
+app.MapBooksApi();
+
+await app.MigrateDatabaseAsync<CatalogDbContext>();
+await app.RunAsync();
+
+/// <summary>Entry point, visible to WebApplicationFactory in the integration tests.</summary>
+public partial class Program;

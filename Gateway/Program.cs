@@ -1,0 +1,68 @@
+using System.Net;
+using Library.Gateway.Health;
+using Library.Gateway.Routing;
+using Library.SharedKernel.Http;
+using Library.SharedKernel.Resources;
+using Microsoft.AspNetCore.HttpOverrides;
+using Scalar.AspNetCore;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.ServiceDiscovery;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApiDefaults();
+builder.AddRedisClient(ResourceNames.Redis);
+
+builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
+
+// Health probes of downstream services must not be retried for seconds by the standard resilience pipeline.
+builder.Services.AddHttpClient(DownstreamHealthCheck.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(4));
+DownstreamHealthCheck.AddDownstreamHealthChecks(builder.Services.AddHealthChecks(), builder.Configuration);
+
+// X-Forwarded-For is honoured only from configured proxies in front of the gateway (none by default).
+builder.Services.Configure<ForwardedHeadersOptions>(options =>
+{
+    options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+    options.KnownProxies.Clear();
+    options.KnownIPNetworks.Clear();
+    foreach (var proxy in builder.Configuration.GetSection("Gateway:KnownProxies").Get<string[]>() ?? [])
+    {
+        options.KnownProxies.Add(IPAddress.Parse(proxy));
+    }
+});
+
+var app = builder.Build();
+
+app.UseForwardedHeaders();
+app.UseApiDefaults();
+app.MapDefaultEndpoints();
+
+// One API reference over every service's OpenAPI document, each served through the proxy at /openapi/{service}.json.
+app.MapScalarApiReference("/docs", options =>
+{
+    options.WithTitle("Library API");
+    foreach (var document in builder.Configuration.GetSection("Gateway:ApiDocuments").Get<string[]>() ?? [])
+    {
+        options.AddDocument(document, $"{char.ToUpperInvariant(document[0])}{document[1..]} API", $"/openapi/{document}.json");
+    }
+});
+
+app.MapReverseProxy(proxy => proxy.Use(async (context, next) =>
+{
+    await next();
+
+    // A chunked body that outgrows the limit is only discovered while YARP streams it; answer 413, not 400/502.
+    var error = context.GetForwarderErrorFeature();
+    if (error?.Error is ForwarderError.RequestBodyClient && error.Exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } && !context.Response.HasStarted)
+    {
+        await Problems.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.").ExecuteAsync(context);
+    }
+    else if (error is not null && !context.Response.HasStarted && context.Response.StatusCode >= 500)
+    {
+        await Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.DependencyUnavailable, "The service behind this route is unavailable; retry later.").ExecuteAsync(context);
+    }
+}));
+
+await app.RunAsync();

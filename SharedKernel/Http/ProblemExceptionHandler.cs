@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Library.SharedKernel.Domain;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Library.SharedKernel.Http;
+
+/// <summary>
+/// The one place where exceptions become problem responses. Client mistakes are 4xx with a stable code;
+/// only a genuine server fault is a 500, and its body says nothing about the internals.
+/// </summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var result = Map(exception);
+        if (result is null)
+        {
+            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            result = Problems.Create(StatusCodes.Status500InternalServerError, ProblemCodes.Internal, "An unexpected error occurred.");
+        }
+
+        var problem = result.ProblemDetails;
+        httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Map(Exception exception) => exception switch
+    {
+        ValidationException v => Problems.Validation(v.Errors),
+        BusinessRuleViolationException b => Problems.Create(StatusFor(b.Rule.Kind), b.Rule.Code, TitleFor(b.Rule.Kind), b.Rule.Message),
+        DomainErrorException d => Problems.Create(StatusFor(d.Error.Kind), d.Error.Code, TitleFor(d.Error.Kind), d.Error.Message),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            Problems.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large."),
+        BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } b =>
+            Problems.Create(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType, "Unsupported media type.", b.Message),
+        BadHttpRequestException b => Problems.Create(StatusCodes.Status400BadRequest, ProblemCodes.MalformedRequest, "The request could not be read.", DescribeBadRequest(b)),
+        JsonException j => Problems.Create(StatusCodes.Status400BadRequest, ProblemCodes.MalformedRequest, "The request body is not valid JSON for this operation.", j.Path is null ? null : $"Invalid value at '{j.Path}'."),
+        DbUpdateConcurrencyException => Problems.Create(StatusCodes.Status409Conflict, ProblemCodes.ConcurrencyConflict, "The resource was changed by another request; retry."),
+        NpgsqlException { IsTransient: true } or TimeoutException =>
+            Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.DependencyUnavailable, "A dependency is unavailable; retry later."),
+        _ => null,
+    };
+
+    // The framework's message names the parameter and what was wrong with it ("Failed to read parameter
+    // \"AddBookRequest request\" from the request body as JSON."); the inner JSON error names the path.
+    private static string DescribeBadRequest(BadHttpRequestException exception)
+        => exception.InnerException is JsonException { Path: not null } json
+            ? $"Invalid value at '{json.Path}'."
+            : exception.Message;
+
+    private static int StatusFor(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Conflict => StatusCodes.Status409Conflict,
+        ErrorKind.Forbidden => StatusCodes.Status403Forbidden,
+        ErrorKind.NotFound => StatusCodes.Status404NotFound,
+        _ => StatusCodes.Status400BadRequest,
+    };
+
+    private static string TitleFor(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Conflict => "The request conflicts with the current state.",
+        ErrorKind.Forbidden => "The request is not allowed.",
+        ErrorKind.NotFound => "Not found",
+        _ => "One or more fields are invalid.",
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}
