@@ -1,8 +1,19 @@
 namespace Library.Catalog.Domain.Books;
 
 /// <summary>A book's identity: a UUIDv7, so ids sort in creation order (SPEC §2).</summary>
-public readonly record struct BookId(Guid Value)
+public readonly record struct BookId(Guid Value) : IComparable<BookId>
 {
+    public static bool operator <(BookId left, BookId right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(BookId left, BookId right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(BookId left, BookId right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(BookId left, BookId right) => left.CompareTo(right) >= 0;
+
+    // Guid.CompareTo and PostgreSQL's uuid both order by the canonical text form, so a UUIDv7 sorts by creation time in both.
+    public int CompareTo(BookId other) => Value.CompareTo(other.Value);
+
     public static BookId New() => new(Guid.CreateVersion7());
 
     public static bool TryParse(string? raw, out BookId id)

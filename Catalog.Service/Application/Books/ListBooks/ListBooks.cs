@@ -55,7 +55,7 @@ public sealed class ListBooksHandler(CatalogDbContext db)
         if (page.After is { } after)
         {
             var afterId = new BookId(after);
-            books = books.Where(b => b.Id.Value.CompareTo(afterId.Value) > 0);
+            books = books.Where(b => b.Id > afterId);
         }
 
         var rows = await books

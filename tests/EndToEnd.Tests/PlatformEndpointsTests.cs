@@ -1,0 +1,77 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Library.AppHost.Hosting;
+
+namespace Library.EndToEnd.Tests;
+
+public sealed class PlatformEndpointsTests(LibrarySystem system)
+{
+    private readonly HttpClient _gateway = system.Gateway;
+
+    [Fact]
+    public async Task GatewayHealth_IsHealthyAndCoversTheServicesBehindIt()
+    {
+        using var response = await _gateway.GetAsync("/health");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var report = await response.ReadObjectAsync();
+        report["status"]!.GetValue<string>().ShouldBe("Healthy");
+        report["checks"]!["catalog-api"]!.GetValue<string>().ShouldBe("Healthy");
+    }
+
+    [Theory]
+    [InlineData("/alive")]
+    [InlineData("/health/ready")]
+    public async Task GatewayProbes_Answer200(string path)
+    {
+        using var response = await _gateway.GetAsync(path);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task HealthOutput_CarriesNoSecretsOrExceptionDetail()
+    {
+        var body = await _gateway.GetStringAsync("/health");
+        var catalogdb = await system.App.GetConnectionStringAsync("catalogdb");
+        var password = catalogdb!.Split(';').First(p => p.StartsWith("Password=", StringComparison.Ordinal))["Password=".Length..];
+
+        body.ShouldNotContain(password);
+        body.ShouldNotContain("Exception", Case.Insensitive);
+    }
+
+    [Fact]
+    public async Task EveryResource_IsRunningAndHealthy()
+    {
+        foreach (var resource in system.App.Resources)
+        {
+            resource.State.ShouldBe(ResourceState.Running, resource.Name);
+        }
+
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_OfCatalog_IsServedThroughTheGateway()
+    {
+        var document = JsonNode.Parse(await _gateway.GetStringAsync("/openapi/catalog.json"))!;
+
+        document["openapi"]!.GetValue<string>().ShouldStartWith("3.");
+        document["paths"]!["/books"].ShouldNotBeNull();
+        document["paths"]!["/books/{id}"].ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task ApiReferenceUi_IsServedAtDocsAndPointsAtTheServiceDocuments()
+    {
+        using var response = await _gateway.GetAsync("/docs/");
+        var html = await response.Content.ReadAsStringAsync();
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+        // Relative to the application's base path, which the page's script resolves (so it works behind a path prefix too).
+        html.ShouldContain("\"url\":\"openapi/catalog.json\"");
+
+        using var script = await _gateway.GetAsync("/docs/scalar.js");
+        script.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}

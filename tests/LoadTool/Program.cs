@@ -1,0 +1,97 @@
+using System.Runtime.InteropServices;
+
+namespace Library.LoadTool;
+
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        Options options;
+        RequestPlan plan;
+        try
+        {
+            options = Options.Parse(args);
+            if (options.ShowHelp)
+            {
+                Console.Out.WriteLine(Options.Usage);
+                return 0;
+            }
+
+            plan = RequestPlan.Load(options);
+        }
+        catch (UsageException ex)
+        {
+            return UsageError(ex.Message);
+        }
+
+        var log = Console.Error;
+        using var abort = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            if (abort.IsCancellationRequested)
+            {
+                return; // second signal: let the runtime terminate the process
+            }
+
+            context.Cancel = true;
+            log.WriteLine($"{context.Signal}: stopping and reporting partial results (send it again to kill)");
+            abort.Cancel();
+        }
+
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        var warnings = new List<string>();
+        IdPools pools;
+        try
+        {
+            pools = await Setup.PrepareAsync(options, plan, warnings, log, abort.Token);
+        }
+        catch (UsageException ex)
+        {
+            return UsageError(ex.Message);
+        }
+
+        foreach (string warning in warnings)
+        {
+            log.WriteLine($"warning: {warning}");
+        }
+
+        if (plan.EnabledCount == 0)
+        {
+            log.WriteLine("error: no request left to send (every entry is disabled, see warnings above)");
+            return 1;
+        }
+
+        if (abort.IsCancellationRequested)
+        {
+            return 1;
+        }
+
+        // Hard upper bound on the run, whatever happens to the target: workers stop issuing at warm-up + duration,
+        // in-flight requests time out, and this cancels anything still pending after that.
+        abort.CancelAfter(options.Warmup + options.Duration + (3 * options.Timeout) + TimeSpan.FromSeconds(10));
+        log.WriteLine(
+            $"running: {(options.Mode == LoadMode.Closed ? "closed loop" : $"open loop at {options.Rate} req/s")}, " +
+            $"{options.Connections} connections, {Options.FormatDuration(options.Warmup)} warm-up + {Options.FormatDuration(options.Duration)} measured");
+        var summary = await LoadRunner.RunAsync(options, plan, pools, log, abort.Token);
+
+        string commandLine = Report.CommandLine(args);
+        Report.WriteText(Console.Out, options, plan, pools, warnings, summary, commandLine);
+        if (options.JsonOut is not null)
+        {
+            Report.WriteJson(options.JsonOut, options, plan, pools, warnings, summary, commandLine);
+            log.WriteLine($"summary written to {options.JsonOut}");
+        }
+
+        return 0;
+    }
+
+    private static int UsageError(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        Console.Error.WriteLine();
+        Console.Error.WriteLine(Options.Usage);
+        return 2;
+    }
+}
