@@ -40,7 +40,7 @@ public sealed class DistributedApplication : IAsyncDisposable
     /// <summary>Starts everything and returns when every resource is running and healthy.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        var root = _builder.Options.DataRoot ?? RunRegistry.DefaultRoot;
+        var root = _builder.Options.DataRoot ?? _builder.Configuration["AppHost:DataRoot"] ?? RunRegistry.DefaultRoot;
         var swept = RunRegistry.SweepLeftovers(root);
         var registry = RunRegistry.Create(root);
         var logs = new ResourceLogs(_builder.Options.WriteLogsToConsole, Path.Combine(registry.RunDirectory, "logs"));
@@ -124,6 +124,9 @@ public sealed class DistributedApplication : IAsyncDisposable
 
     /// <summary>The most recent log lines of a resource, for diagnosing a failed test.</summary>
     public IReadOnlyList<string> GetLogs(string name) => _context?.Logs.Tail(name) ?? [];
+
+    /// <summary>The folder of this run (data, logs, run record); removed when the run stops.</summary>
+    public string? RunDirectory => _context?.RunDirectory;
 
     /// <summary>Starts, prints the resource table, and runs until Ctrl+C or SIGTERM; then stops every child.</summary>
     public async Task RunAsync()

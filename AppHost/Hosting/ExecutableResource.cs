@@ -7,6 +7,9 @@ public abstract class ExecutableResource(string name) : Resource(name)
 
     protected ManagedProcess? Process => _process;
 
+    /// <summary>The pid of the resource's process once started (its session leader).</summary>
+    public int? ProcessId => _process?.Pid;
+
     internal override Task ExitedAsync => _process?.Exited ?? Task.Delay(Timeout.Infinite);
 
     internal override bool ExitIsExpected => _process?.IsStopping ?? false;

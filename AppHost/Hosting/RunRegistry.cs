@@ -25,7 +25,13 @@ public sealed class RunRegistry
     public static RunRegistry Create(string root)
     {
         var runDirectory = Path.Combine(root, $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
-        Directory.CreateDirectory(runDirectory);
+
+        // Servers that drop root (PostgreSQL runs as 'postgres') must be able to reach their folders below.
+        const UnixFileMode traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        Directory.CreateDirectory(root, traversable);
+        File.SetUnixFileMode(root, traversable);
+        Directory.CreateDirectory(runDirectory, traversable);
         var registry = new RunRegistry(runDirectory);
         registry.Save();
         return registry;

@@ -158,6 +158,8 @@ public sealed class PostgresDatabaseResource(string name, PostgresServerResource
             $"GRANT CONNECT, TEMPORARY ON DATABASE \"{Name}\" TO \"{Role}\"",
             $"ALTER ROLE \"{Role}\" IN DATABASE \"{Name}\" SET search_path = \"{Schema}\"");
         await ExecuteAsync(Server.AdminConnectionString(Name), cancellationToken,
+            // In PostgreSQL 15 the public schema belongs to the database owner; take it back so the role's only schema is its own.
+            "ALTER SCHEMA public OWNER TO postgres",
             "REVOKE ALL ON SCHEMA public FROM PUBLIC",
             $"CREATE SCHEMA \"{Schema}\" AUTHORIZATION \"{Role}\"");
     }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what the AppHost and the tests need on Debian 12 and leaves no system-wide copy of these
+# servers running: the AppHost starts its own as child processes on free ports.
+set -euo pipefail
+
+# Debian package -> a binary it provides, used to decide whether the package is already there.
+declare -A packages=(
+  [postgresql]=/usr/lib/postgresql/15/bin/postgres
+  [redis-server]=/usr/bin/redis-server
+  [rabbitmq-server]=/usr/lib/rabbitmq/bin/rabbitmq-server
+  [etcd-server]=/usr/bin/etcd
+)
+# The init scripts / units those packages start on installation.
+declare -A services=(
+  [postgresql]=postgresql
+  [redis-server]=redis-server
+  [rabbitmq-server]=rabbitmq-server
+  [etcd-server]=etcd
+)
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET 10 SDK is required (dotnet was not found on PATH)." >&2
+  exit 1
+fi
+
+missing=()
+for package in "${!packages[@]}"; do
+  [ -x "${packages[$package]}" ] || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "Installing ${missing[*]} needs root (or sudo)." >&2; exit 1; }
+  SUDO="sudo"
+fi
+
+echo "Installing Debian packages: ${missing[*]}"
+# policy-rc.d answering 101 tells invoke-rc.d and deb-systemd-invoke not to start services while we install.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"
+  created_policy=1
+fi
+cleanup() { [ "$created_policy" -eq 1 ] && $SUDO rm -f "$policy"; return 0; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Belt and braces: if a package's service started anyway, stop it and keep it from starting at boot.
+for package in "${missing[@]}"; do
+  service=${services[$package]}
+  if [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$service" ]; then
+    $SUDO "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+  fi
+done
+echo "Installed: ${missing[*]}"

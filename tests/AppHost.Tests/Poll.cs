@@ -1,0 +1,19 @@
+namespace Library.AppHost.Tests;
+
+internal static class Poll
+{
+    /// <summary>Polls until the condition holds, failing after the deadline: never a fixed sleep.</summary>
+    public static async Task UntilAsync(Func<bool> condition, TimeSpan deadline, string what)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException($"Timed out after {deadline.TotalSeconds} s waiting for {what}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
