@@ -12,7 +12,6 @@ public static class ProblemCodes
     public const string UnsupportedMediaType = "request.unsupported_media_type";
     public const string RouteNotFound = "route.not_found";
     public const string MethodNotAllowed = "route.method_not_allowed";
-    public const string InvalidCursor = "pagination.invalid_cursor";
     public const string IdempotencyKeyRequired = "idempotency.key_required";
     public const string IdempotencyKeyInvalid = "idempotency.key_invalid";
     public const string IdempotencyConflict = "idempotency.conflict";
