@@ -31,6 +31,3 @@ app.MapBooksApi();
 
 await app.MigrateDatabaseAsync<CatalogDbContext>();
 await app.RunAsync();
-
-/// <summary>Entry point, visible to WebApplicationFactory in the integration tests.</summary>
-public partial class Program;

@@ -92,17 +92,21 @@ public sealed class Book : AggregateRoot<BookId>
         return true;
     }
 
-    /// <summary>The loan was returned: the book is available again. Returning twice is a no-op.</summary>
-    public void Return(Guid operationId, DateTimeOffset now)
+    /// <summary>
+    /// The loan was returned: the book is available again. Returns false when this operation no longer holds
+    /// the book (returned already, or since lent to someone else), so a late or replayed return is harmless.
+    /// </summary>
+    public bool Return(Guid operationId, DateTimeOffset now)
     {
-        if (Status == BookStatus.Available && HeldBy is null)
+        if (HeldBy != operationId)
         {
-            return;
+            return false;
         }
 
         CheckRule(new BookMustBeBorrowedByOperation(Status, HeldBy, operationId));
         Transition(BookStatus.Available, null, now);
         Raise(new BookReturned(Id, operationId, now));
+        return true;
     }
 
     private void Transition(BookStatus status, Guid? heldBy, DateTimeOffset now)
