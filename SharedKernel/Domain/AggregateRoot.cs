@@ -14,6 +14,9 @@ public abstract class AggregateRoot<TId> : Entity<TId>, IHasDomainEvents
 
     public IReadOnlyList<IDomainEvent> DomainEvents => _domainEvents;
 
+    /// <summary>The key that orders this aggregate's integration events in the outbox.</summary>
+    public string AggregateKey => Id.ToString()!;
+
     protected void Raise(IDomainEvent domainEvent) => _domainEvents.Add(domainEvent);
 
     public void ClearDomainEvents() => _domainEvents.Clear();
@@ -22,6 +25,8 @@ public abstract class AggregateRoot<TId> : Entity<TId>, IHasDomainEvents
 public interface IHasDomainEvents
 {
     IReadOnlyList<IDomainEvent> DomainEvents { get; }
+
+    string AggregateKey { get; }
 
     void ClearDomainEvents();
 }

@@ -5,5 +5,5 @@ namespace Library.Catalog.Infrastructure.Persistence;
 internal static class CatalogDatabase
 {
     public static void ConfigureNpgsql(NpgsqlDbContextOptionsBuilder npgsql)
-        => npgsql.MigrationsHistoryTable("__ef_migrations_history", CatalogDbContext.Schema);
+        => npgsql.MigrationsHistoryTable("__ef_migrations_history", CatalogDbContext.SchemaName);
 }

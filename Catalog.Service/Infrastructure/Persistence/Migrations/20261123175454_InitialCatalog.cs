@@ -62,6 +62,41 @@ namespace Library.Catalog.Infrastructure.Persistence.Migrations
                     table.PrimaryKey("pk_idempotency_receipts", x => new { x.principal, x.method, x.route, x.key });
                 });
 
+            migrationBuilder.CreateTable(
+                name: "inbox_messages",
+                schema: "catalog",
+                columns: table => new
+                {
+                    consumer = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    message_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    type = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    handled_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_inbox_messages", x => new { x.consumer, x.message_id });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "outbox_messages",
+                schema: "catalog",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    aggregate_key = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    type = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    envelope = table.Column<string>(type: "jsonb", nullable: false),
+                    occurred_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    trace_parent = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    published_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    attempts = table.Column<int>(type: "integer", nullable: false),
+                    last_error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_outbox_messages", x => x.id);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "ix_books_author",
                 schema: "catalog",
@@ -89,6 +124,20 @@ namespace Library.Catalog.Infrastructure.Persistence.Migrations
                 schema: "catalog",
                 table: "idempotency_receipts",
                 column: "created_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_outbox_messages_aggregate_key_id",
+                schema: "catalog",
+                table: "outbox_messages",
+                columns: new[] { "aggregate_key", "id" },
+                filter: "published_at IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_outbox_messages_unpublished",
+                schema: "catalog",
+                table: "outbox_messages",
+                column: "id",
+                filter: "published_at IS NULL");
         }
 
         /// <inheritdoc />
@@ -100,6 +149,14 @@ namespace Library.Catalog.Infrastructure.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "idempotency_receipts",
+                schema: "catalog");
+
+            migrationBuilder.DropTable(
+                name: "inbox_messages",
+                schema: "catalog");
+
+            migrationBuilder.DropTable(
+                name: "outbox_messages",
                 schema: "catalog");
         }
     }

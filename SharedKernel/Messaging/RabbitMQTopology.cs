@@ -1,0 +1,17 @@
+using RabbitMQ.Client;
+
+namespace Library.SharedKernel.Messaging;
+
+/// <summary>SPEC §6: one topic exchange, routing key = event type, and a dead-letter exchange beside it.</summary>
+public static class RabbitMQTopology
+{
+    public const string Exchange = "library.events";
+    public const string DeadLetterExchange = "library.events.dead-letter";
+
+    public static async Task DeclareExchangesAsync(IChannel channel, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        await channel.ExchangeDeclareAsync(Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: cancellationToken);
+        await channel.ExchangeDeclareAsync(DeadLetterExchange, ExchangeType.Direct, durable: true, autoDelete: false, cancellationToken: cancellationToken);
+    }
+}

@@ -1,0 +1,81 @@
+using Library.SharedKernel.Domain;
+using Library.SharedKernel.Idempotency;
+using Library.SharedKernel.Messaging;
+using Microsoft.EntityFrameworkCore;
+
+namespace Library.SharedKernel.Persistence;
+
+/// <summary>
+/// A context's unit of work. On save, the domain events raised by its aggregates become outbox rows in the
+/// same transaction, and the transaction NOTIFYs the outbox channel so the relay publishes within milliseconds
+/// of the commit (SPEC §6); nothing is ever published outside this path.
+/// </summary>
+public abstract class LibraryDbContext(DbContextOptions options) : DbContext(options)
+{
+    /// <summary>The context's schema; also names its outbox notification channel.</summary>
+    public abstract string Schema { get; }
+
+    public string OutboxChannel => "outbox_" + Schema;
+
+    /// <summary>The integration event a domain event publishes, if any. Mapping is explicit and per context.</summary>
+    protected virtual IIntegrationEvent? ToIntegrationEvent(IDomainEvent domainEvent) => null;
+
+    public override async Task<int> SaveChangesAsync(CancellationToken cancellationToken = default)
+    {
+        var aggregates = ChangeTracker.Entries<IHasDomainEvents>().Select(e => e.Entity).Where(a => a.DomainEvents.Count > 0).ToList();
+        var queued = 0;
+        foreach (var aggregate in aggregates)
+        {
+            foreach (var domainEvent in aggregate.DomainEvents)
+            {
+                if (ToIntegrationEvent(domainEvent) is { } integrationEvent)
+                {
+                    Set<OutboxMessage>().Add(OutboxMessage.Create(integrationEvent, aggregate.AggregateKey, domainEvent.OccurredAt));
+                    queued++;
+                }
+            }
+        }
+
+        int written;
+        if (queued == 0)
+        {
+            written = await base.SaveChangesAsync(cancellationToken);
+        }
+        else
+        {
+            var ownTransaction = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
+            try
+            {
+                written = await base.SaveChangesAsync(cancellationToken);
+
+                // Delivered to listeners only when the surrounding transaction commits, whoever owns it.
+                await Database.ExecuteSqlRawAsync("SELECT pg_notify({0}, '')", [OutboxChannel], cancellationToken);
+                if (ownTransaction is not null)
+                {
+                    await ownTransaction.CommitAsync(cancellationToken);
+                }
+            }
+            finally
+            {
+                if (ownTransaction is not null)
+                {
+                    await ownTransaction.DisposeAsync();
+                }
+            }
+        }
+
+        foreach (var aggregate in aggregates)
+        {
+            aggregate.ClearDomainEvents();
+        }
+
+        return written;
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.AddIdempotencyReceipts();
+        modelBuilder.AddOutboxAndInbox();
+    }
+}
