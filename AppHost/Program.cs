@@ -7,11 +7,17 @@ var builder = DistributedApplication.CreateBuilder(args);
 var postgres = builder.AddPostgres(ResourceNames.Postgres);
 var catalogDb = postgres.AddDatabase(ResourceNames.CatalogDb, schema: "catalog");
 postgres.AddDatabase(ResourceNames.LendingDb, schema: "lending");
-postgres.AddDatabase(ResourceNames.PatronDb, schema: "patron");
+var patronDb = postgres.AddDatabase(ResourceNames.PatronDb, schema: "patron");
 
 var redis = builder.AddRedis(ResourceNames.Redis);
 var eventBus = builder.AddRabbitMQ(ResourceNames.EventBus);
 var etcd = builder.AddEtcd(ResourceNames.Etcd);
+
+var patronApi = builder.AddProject(ResourceNames.PatronApi, "../Patron.Service/Patron.Service.csproj")
+    .WithReference(patronDb).WaitFor(patronDb)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(eventBus).WaitFor(eventBus)
+    .WithReference(etcd).WaitFor(etcd);
 
 var catalogApi = builder.AddProject(ResourceNames.CatalogApi, "../Catalog.Service/Catalog.Service.csproj")
     .WithReference(catalogDb).WaitFor(catalogDb)
@@ -22,7 +28,8 @@ var catalogApi = builder.AddProject(ResourceNames.CatalogApi, "../Catalog.Servic
 builder.AddProject(ResourceNames.Gateway, "../Gateway/Gateway.csproj")
     .WithExternalHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080))
     .WithReference(redis).WaitFor(redis)
-    .WithReference(catalogApi).WaitFor(catalogApi);
+    .WithReference(catalogApi).WaitFor(catalogApi)
+    .WithReference(patronApi).WaitFor(patronApi);
 
 await builder.Build().RunAsync();
 

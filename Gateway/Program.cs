@@ -49,6 +49,9 @@ app.MapScalarApiReference("/docs", options =>
     }
 });
 
+// Service-to-service routes stay inside: more specific than the proxy's catch-all, so they win.
+app.MapGet("/patrons/{id}/eligibility", () => Problems.Create(StatusCodes.Status404NotFound, ProblemCodes.RouteNotFound, "Not found"));
+
 app.MapReverseProxy(proxy => proxy.Use(async (context, next) =>
 {
     await next();

@@ -46,6 +46,16 @@ public sealed partial class OutboxRelay<TDbContext>(
         }
 
         var listener = ListenAsync(connectionString, channelName, stoppingToken);
+        try
+        {
+            // Declare the exchanges up front so consumers can bind before the first event is published.
+            await GetChannelAsync(stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogPublishFailed(logger, e.GetType().Name, e.Message, 0);
+        }
+
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {

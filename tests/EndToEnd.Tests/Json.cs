@@ -21,6 +21,13 @@ internal static class Json
         return await response.ReadObjectAsync();
     }
 
+    public static async Task<JsonObject> RegisterPatronAsync(this HttpClient client, string? email = null, string tier = "regular")
+    {
+        using var response = await client.PostAsJsonAsync("/patrons", new { firstName = "Grace", lastName = "Hopper", email = email ?? $"grace.{Guid.NewGuid():N}@example.org", membershipTier = tier });
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return await response.ReadObjectAsync();
+    }
+
     /// <summary>How many books carry the marker in their title: proves what a failed request did not write.</summary>
     public static async Task<int> CountBooksTitledAsync(this HttpClient client, string marker)
     {

@@ -17,6 +17,7 @@ public sealed class PlatformEndpointsTests(LibrarySystem system)
         var report = await response.ReadObjectAsync();
         report["status"]!.GetValue<string>().ShouldBe("Healthy");
         report["checks"]!["catalog-api"]!.GetValue<string>().ShouldBe("Healthy");
+        report["checks"]!["patron-api"]!.GetValue<string>().ShouldBe("Healthy");
     }
 
     [Theory]

@@ -1,0 +1,26 @@
+namespace Library.Patron.Domain.Patrons;
+
+/// <summary>A patron's identity: a UUIDv7, so ids sort in registration order.</summary>
+public readonly record struct PatronId(Guid Value) : IComparable<PatronId>
+{
+    public static bool operator <(PatronId left, PatronId right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(PatronId left, PatronId right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(PatronId left, PatronId right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(PatronId left, PatronId right) => left.CompareTo(right) >= 0;
+
+    public static PatronId New() => new(Guid.CreateVersion7());
+
+    public static bool TryParse(string? raw, out PatronId id)
+    {
+        var ok = Guid.TryParseExact(raw, "D", out var value) && value != Guid.Empty;
+        id = new PatronId(value);
+        return ok;
+    }
+
+    public int CompareTo(PatronId other) => Value.CompareTo(other.Value);
+
+    public override string ToString() => Value.ToString();
+}

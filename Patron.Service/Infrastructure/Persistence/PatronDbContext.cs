@@ -1,0 +1,34 @@
+using Library.Patron.Domain.Patrons;
+using Library.SharedKernel.Domain;
+using Library.SharedKernel.Messaging;
+using Library.SharedKernel.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Contracts = Library.SharedKernel.Contracts.Patron;
+
+namespace Library.Patron.Infrastructure.Persistence;
+
+/// <summary>The Patron context's unit of work, on its own schema and role (SPEC §2).</summary>
+public sealed class PatronDbContext(DbContextOptions<PatronDbContext> options) : LibraryDbContext(options)
+{
+    public const string SchemaName = "patron";
+
+    public override string Schema => SchemaName;
+
+    public DbSet<Domain.Patrons.Patron> Patrons => Set<Domain.Patrons.Patron>();
+
+    /// <summary>Every change of a patron is published, carrying the state borrowers are judged by.</summary>
+    protected override IIntegrationEvent? ToIntegrationEvent(IDomainEvent domainEvent) => domainEvent switch
+    {
+        PatronRegistered e => new Contracts.PatronRegistered(e.PatronId.Value, e.Email, e.FirstName, e.LastName, e.Tier.ToWire(), false, e.Version, e.OccurredAt),
+        PatronSuspended e => new Contracts.PatronSuspended(e.PatronId.Value, e.Email, e.Tier.ToWire(), e.Reason, e.Version),
+        PatronReinstated e => new Contracts.PatronReinstated(e.PatronId.Value, e.Email, e.Tier.ToWire(), e.Version),
+        PatronTierUpgraded e => new Contracts.PatronTierUpgraded(e.PatronId.Value, e.Email, e.Tier.ToWire(), e.Suspended, e.Version),
+        _ => null,
+    };
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.ApplyConfiguration(new PatronConfiguration());
+    }
+}

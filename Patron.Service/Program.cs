@@ -1,0 +1,35 @@
+using Library.Patron.Api;
+using Library.Patron.Application;
+using Library.Patron.Infrastructure.Persistence;
+using Library.SharedKernel.Http;
+using Library.SharedKernel.Idempotency;
+using Library.SharedKernel.Messaging;
+using Library.SharedKernel.Persistence;
+using Library.SharedKernel.Resources;
+using Microsoft.EntityFrameworkCore;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApiDefaults();
+builder.AddNpgsqlDbContext<PatronDbContext>(
+    ResourceNames.PatronDb,
+    PatronDatabase.ConfigureNpgsql,
+    options => options.UseSnakeCaseNamingConvention());
+builder.AddRedisClient(ResourceNames.Redis);
+builder.AddRabbitMQClient(ResourceNames.EventBus);
+builder.AddEtcdClient(ResourceNames.Etcd);
+builder.Services.AddOpenApi();
+builder.Services.AddPatronApplication();
+builder.Services.AddOutboxRelay<PatronDbContext>();
+
+var app = builder.Build();
+
+app.UseApiDefaults();
+app.UseIdempotencyReceipts<PatronDbContext>();
+app.MapOpenApi();
+app.MapDefaultEndpoints();
+app.MapPatronsApi();
+
+await app.MigrateDatabaseAsync<PatronDbContext>();
+await app.RunAsync();
