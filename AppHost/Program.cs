@@ -6,7 +6,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 var postgres = builder.AddPostgres(ResourceNames.Postgres);
 var catalogDb = postgres.AddDatabase(ResourceNames.CatalogDb, schema: "catalog");
-postgres.AddDatabase(ResourceNames.LendingDb, schema: "lending");
+var lendingDb = postgres.AddDatabase(ResourceNames.LendingDb, schema: "lending");
 var patronDb = postgres.AddDatabase(ResourceNames.PatronDb, schema: "patron");
 
 var redis = builder.AddRedis(ResourceNames.Redis);
@@ -19,17 +19,25 @@ var patronApi = builder.AddProject(ResourceNames.PatronApi, "../Patron.Service/P
     .WithReference(eventBus).WaitFor(eventBus)
     .WithReference(etcd).WaitFor(etcd);
 
+var lendingApi = builder.AddProject(ResourceNames.LendingApi, "../Lending.Service/Lending.Service.csproj")
+    .WithReference(lendingDb).WaitFor(lendingDb)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(eventBus).WaitFor(eventBus)
+    .WithReference(etcd).WaitFor(etcd);
+
 var catalogApi = builder.AddProject(ResourceNames.CatalogApi, "../Catalog.Service/Catalog.Service.csproj")
     .WithReference(catalogDb).WaitFor(catalogDb)
     .WithReference(redis).WaitFor(redis)
     .WithReference(eventBus).WaitFor(eventBus)
-    .WithReference(etcd).WaitFor(etcd);
+    .WithReference(etcd).WaitFor(etcd)
+    .WithReference(patronApi).WaitFor(patronApi);
 
 builder.AddProject(ResourceNames.Gateway, "../Gateway/Gateway.csproj")
     .WithExternalHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080))
     .WithReference(redis).WaitFor(redis)
     .WithReference(catalogApi).WaitFor(catalogApi)
-    .WithReference(patronApi).WaitFor(patronApi);
+    .WithReference(patronApi).WaitFor(patronApi)
+    .WithReference(lendingApi).WaitFor(lendingApi);
 
 await builder.Build().RunAsync();
 

@@ -28,6 +28,7 @@ app.UseIdempotencyReceipts<CatalogDbContext>();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapBooksApi();
+app.MapBorrowingApi();
 
 await app.MigrateDatabaseAsync<CatalogDbContext>();
 await app.RunAsync();

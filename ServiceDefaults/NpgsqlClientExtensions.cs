@@ -30,6 +30,7 @@ public static class NpgsqlClientExtensions
 
         var dataSource = new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
         builder.Services.AddKeyedSingleton(connectionName, dataSource);
+        builder.Services.AddSingleton(dataSource);
         builder.Services.AddDbContextPool<TContext>(options =>
         {
             options.UseNpgsql(dataSource, configureNpgsql);

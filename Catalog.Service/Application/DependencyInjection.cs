@@ -1,16 +1,35 @@
 using Library.Catalog.Application.Books.AddBook;
 using Library.Catalog.Application.Books.GetBook;
 using Library.Catalog.Application.Books.ListBooks;
+using Library.Catalog.Application.Borrowing;
+using Library.Catalog.Infrastructure.Jobs;
+using Library.Catalog.Infrastructure.Patrons;
+using Library.Catalog.Infrastructure.Persistence;
+using Library.SharedKernel.Contracts.Lending;
+using Library.SharedKernel.Messaging;
+using Library.SharedKernel.Resources;
 
 namespace Library.Catalog.Application;
 
 public static class DependencyInjection
 {
+    public const string Consumer = "catalog";
+
     public static IServiceCollection AddCatalogApplication(this IServiceCollection services)
     {
         services.AddScoped<AddBookHandler>();
         services.AddScoped<GetBookHandler>();
         services.AddScoped<ListBooksHandler>();
+        services.AddScoped<StartBorrowHandler>();
+        services.AddScoped<BorrowOperationQueries>();
+        services.AddHttpClient<PatronEligibilityClient>(client => client.BaseAddress = new Uri($"http://{ResourceNames.PatronApi}"));
+        services.AddOutboxRelay<CatalogDbContext>();
+        services.AddIntegrationEventConsumer<CatalogDbContext>(Consumer)
+            .Handle<LoanCreated, LoanEventsHandler>()
+            .Handle<LoanRejected, LoanEventsHandler>()
+            .Handle<LoanReturned, LoanEventsHandler>();
+        services.AddSingleton<ReservationReaper>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReservationReaper>());
         return services;
     }
 }

@@ -18,6 +18,7 @@ namespace Library.SharedKernel.Messaging;
 /// </summary>
 public sealed partial class OutboxRelay<TDbContext>(
     IServiceScopeFactory scopes,
+    NpgsqlDataSource dataSource,
     RabbitMQConnection rabbit,
     IConfiguration configuration,
     TimeProvider timeProvider,
@@ -37,15 +38,12 @@ public sealed partial class OutboxRelay<TDbContext>(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         string channelName;
-        string connectionString;
         await using (var scope = scopes.CreateAsyncScope())
         {
-            var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
-            channelName = db.OutboxChannel;
-            connectionString = db.Database.GetConnectionString()!;
+            channelName = scope.ServiceProvider.GetRequiredService<TDbContext>().OutboxChannel;
         }
 
-        var listener = ListenAsync(connectionString, channelName, stoppingToken);
+        var listener = ListenAsync(channelName, stoppingToken);
         try
         {
             // Declare the exchanges up front so consumers can bind before the first event is published.
@@ -187,16 +185,15 @@ public sealed partial class OutboxRelay<TDbContext>(
     }
 
     /// <summary>LISTENs on the outbox channel with its own connection, reconnecting if PostgreSQL goes away.</summary>
-    private async Task ListenAsync(string connectionString, string channelName, CancellationToken stoppingToken)
+    private async Task ListenAsync(string channelName, CancellationToken stoppingToken)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 30 };
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await using var connection = new NpgsqlConnection(builder.ConnectionString);
+                // One pooled connection held for the service's lifetime; Npgsql resets it (UNLISTEN) when it goes back.
+                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, _) => _wake.Release();
-                await connection.OpenAsync(stoppingToken);
                 await using (var listen = new NpgsqlCommand($"LISTEN \"{channelName}\"", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);

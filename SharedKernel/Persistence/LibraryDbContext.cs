@@ -17,6 +17,13 @@ public abstract class LibraryDbContext(DbContextOptions options) : DbContext(opt
 
     public string OutboxChannel => "outbox_" + Schema;
 
+    /// <summary>
+    /// Queues an integration event that no aggregate raised (a decision not to change anything, such as a
+    /// rejected loan) for publication with this unit of work.
+    /// </summary>
+    public void Publish(IIntegrationEvent integrationEvent, string aggregateKey, DateTimeOffset occurredAt)
+        => Set<OutboxMessage>().Add(OutboxMessage.Create(integrationEvent, aggregateKey, occurredAt));
+
     /// <summary>The integration event a domain event publishes, if any. Mapping is explicit and per context.</summary>
     protected virtual IIntegrationEvent? ToIntegrationEvent(IDomainEvent domainEvent) => null;
 
@@ -36,6 +43,8 @@ public abstract class LibraryDbContext(DbContextOptions options) : DbContext(opt
             }
         }
 
+        // Events published directly (e.g. a rejection that changes no aggregate) wake the relay too.
+        queued += ChangeTracker.Entries<OutboxMessage>().Count(e => e.State == EntityState.Added) - queued;
         int written;
         if (queued == 0)
         {

@@ -86,7 +86,7 @@ public sealed partial class RunCommandTests
         var run = Directory.GetDirectories(dataRoot).ShouldHaveSingleItem();
         var children = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(run, "run.json"))).RootElement.GetProperty("Children")
             .EnumerateArray().Select(c => c.GetProperty("Pid").GetInt32()).ToList();
-        children.Count.ShouldBe(7); // postgres, redis, epmd, rabbitmq, etcd, catalog-api, gateway
+        children.Count.ShouldBe(9); // postgres, redis, epmd, rabbitmq, etcd, patron-api, lending-api, catalog-api, gateway
 
         Native.Signal(process.Id, Native.SIGINT);
         using (var stopDeadline = new CancellationTokenSource(TimeSpan.FromMinutes(1)))

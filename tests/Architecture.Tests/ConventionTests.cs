@@ -19,9 +19,11 @@ public sealed class ConventionTests
                 "Library.Architecture.Tests.Violations.StringUtils",
             ]);
 
-    [Fact]
-    public void CatalogApplicationHandler_HasAPublicHandleAsync()
-        => ArchitectureRules.HandlersHavePublicHandleAsync("Library.Catalog.Application").Check(ProductionCode.Architecture);
+    [Theory]
+    [InlineData("Library.Catalog.Application")]
+    [InlineData("Library.Patron.Application")]
+    public void ApplicationHandler_HasAPublicHandleAsync(string applicationNamespace)
+        => ArchitectureRules.HandlersHavePublicHandleAsync(applicationNamespace).Check(ProductionCode.Architecture);
 
     [Fact]
     public void HandlerRule_ReportsHandlersWithoutAPublicHandleAsync()

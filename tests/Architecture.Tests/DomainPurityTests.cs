@@ -6,15 +6,18 @@ public sealed class DomainPurityTests
 {
     [Theory]
     [InlineData("Library.Catalog.Domain")]
+    [InlineData("Library.Patron.Domain")]
     [InlineData("Library.SharedKernel.Domain")]
     public void Domain_DoesNotDependOnPersistenceWebMessagingOrHostingFrameworks(string domainNamespace)
         => ArchitectureRules.DoesNotDependOnInfrastructureFrameworks(domainNamespace).Check(ProductionCode.Architecture);
 
-    [Fact]
-    public void FrameworkRule_AppliedToTheCatalogInfrastructure_ReportsItsEntityFrameworkDependency()
-        => ArchitectureRules.DoesNotDependOnInfrastructureFrameworks("Library.Catalog.Infrastructure")
+    [Theory]
+    [InlineData("Library.Catalog.Infrastructure", "Library.Catalog.Infrastructure.Persistence.CatalogDbContext")]
+    [InlineData("Library.Patron.Infrastructure", "Library.Patron.Infrastructure.Persistence.PatronDbContext")]
+    public void FrameworkRule_AppliedToAServiceInfrastructure_ReportsItsEntityFrameworkDependency(string infrastructureNamespace, string dbContext)
+        => ArchitectureRules.DoesNotDependOnInfrastructureFrameworks(infrastructureNamespace)
             .Violators(ProductionCode.Architecture)
-            .ShouldContain("Library.Catalog.Infrastructure.Persistence.CatalogDbContext");
+            .ShouldContain(dbContext);
 
     [Fact]
     public void FrameworkRule_ForANamespaceWithoutTypes_FailsRatherThanPassingVacuously()

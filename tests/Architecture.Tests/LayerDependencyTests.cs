@@ -9,6 +9,10 @@ public sealed class LayerDependencyTests
     [InlineData("Library.Catalog.Domain", "Library.Catalog.Infrastructure")]
     [InlineData("Library.Catalog.Domain", "Library.Catalog.Api")]
     [InlineData("Library.Catalog.Application", "Library.Catalog.Api")]
+    [InlineData("Library.Patron.Domain", "Library.Patron.Application")]
+    [InlineData("Library.Patron.Domain", "Library.Patron.Infrastructure")]
+    [InlineData("Library.Patron.Domain", "Library.Patron.Api")]
+    [InlineData("Library.Patron.Application", "Library.Patron.Api")]
     public void Layer_DoesNotDependOnTheLayersOutsideIt(string layer, string forbiddenLayer)
     {
         // A misspelt layer would otherwise make the rule pass by forbidding nothing.
@@ -19,9 +23,11 @@ public sealed class LayerDependencyTests
         ArchitectureRules.DoesNotDependOnLayer(layer, forbiddenLayer).Check(ProductionCode.Architecture);
     }
 
-    [Fact]
-    public void LayerRule_AppliedToTheApiAndTheApplication_ReportsTheEndpointsThatCallHandlers()
-        => ArchitectureRules.DoesNotDependOnLayer("Library.Catalog.Api", "Library.Catalog.Application")
+    [Theory]
+    [InlineData("Library.Catalog.Api", "Library.Catalog.Application", "Library.Catalog.Api.BooksApi")]
+    [InlineData("Library.Patron.Api", "Library.Patron.Application", "Library.Patron.Api.PatronsApi")]
+    public void LayerRule_AppliedToTheApiAndTheApplication_ReportsTheEndpointsThatCallHandlers(string api, string application, string endpoints)
+        => ArchitectureRules.DoesNotDependOnLayer(api, application)
             .Violators(ProductionCode.Architecture)
-            .ShouldContain("Library.Catalog.Api.BooksApi");
+            .ShouldContain(endpoints);
 }

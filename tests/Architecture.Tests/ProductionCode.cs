@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 namespace Library.Architecture.Tests;
 
 /// <summary>
-/// The production assemblies under test, loaded once per test run. Catalog.Service and Gateway both declare a
+/// The production assemblies under test, loaded once per test run. Catalog.Service, Patron.Service and Gateway all declare a
 /// global <c>Program</c>, so each assembly is found through a type of its own (or by name), never through <c>Program</c>.
 /// </summary>
 internal static class ProductionCode
@@ -27,6 +27,8 @@ internal static class ProductionCode
     public const string AppHostAssemblyName = "Library.AppHost";
 
     public static readonly Assembly Catalog = typeof(Library.Catalog.Api.BooksApi).Assembly;
+
+    public static readonly Assembly Patron = typeof(Library.Patron.Api.PatronsApi).Assembly;
 
     /// <summary>Loaded by name: every Gateway type is internal.</summary>
     public static readonly Assembly Gateway = Assembly.Load("Gateway");

@@ -9,6 +9,7 @@ public sealed class ServiceIsolationTests
     {
         var services = ProductionCode.Services;
         services.Values.ShouldContain(ProductionCode.Catalog);
+        services.Values.ShouldContain(ProductionCode.Patron);
         services.Values.ShouldContain(ProductionCode.Gateway);
 
         foreach (var (name, assembly) in services)

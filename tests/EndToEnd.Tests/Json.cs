@@ -28,6 +28,55 @@ internal static class Json
         return await response.ReadObjectAsync();
     }
 
+    public static async Task<string> RegisterPatronIdAsync(this HttpClient client, string tier = "regular")
+        => (await client.RegisterPatronAsync(tier: tier))["id"]!.GetValue<string>();
+
+    public static async Task<string> AddBookIdAsync(this HttpClient client)
+        => (await client.AddBookAsync(Unique("Saga")))["id"]!.GetValue<string>();
+
+    public static Task<HttpResponseMessage> BorrowAsync(this HttpClient client, string bookId, string patronId)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/books/{bookId}/borrow") { Content = Body($$"""{"patronId":"{{patronId}}"}""") };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        return client.SendAsync(request);
+    }
+
+    public static async Task<(System.Net.HttpStatusCode Status, JsonObject Body)> PostWithKeyAsync(this HttpClient client, string url, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = Body(body) };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.ReadObjectAsync());
+    }
+
+    /// <summary>Polls a borrow operation until it reaches one of the states (deadline 20 s): never a fixed sleep.</summary>
+    public static async Task<JsonObject> WaitForOperationAsync(this HttpClient client, string location, params string[] states)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var operation = (await client.GetFromJsonAsync<JsonObject>(location))!;
+            if (states.Contains(operation["status"]!.GetValue<string>()))
+            {
+                return operation;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{location} is still {operation["status"]} after 20 s; expected {string.Join(" or ", states)}.");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    public static async Task<JsonObject> BorrowAndWaitAsync(this HttpClient client, string bookId, string patronId, params string[] states)
+    {
+        using var response = await client.BorrowAsync(bookId, patronId);
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return await client.WaitForOperationAsync(response.Headers.Location!.ToString(), states);
+    }
+
     /// <summary>How many books carry the marker in their title: proves what a failed request did not write.</summary>
     public static async Task<int> CountBooksTitledAsync(this HttpClient client, string marker)
     {

@@ -18,6 +18,7 @@ public sealed class PlatformEndpointsTests(LibrarySystem system)
         report["status"]!.GetValue<string>().ShouldBe("Healthy");
         report["checks"]!["catalog-api"]!.GetValue<string>().ShouldBe("Healthy");
         report["checks"]!["patron-api"]!.GetValue<string>().ShouldBe("Healthy");
+        report["checks"]!["lending-api"]!.GetValue<string>().ShouldBe("Healthy");
     }
 
     [Theory]

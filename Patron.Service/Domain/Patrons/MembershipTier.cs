@@ -10,10 +10,24 @@ public enum MembershipTier
 
 public static class MembershipTiers
 {
+    /// <summary>Accepts exactly one tier name, in any case; numbers and combinations ("regular,premium") are refused.</summary>
     public static bool TryParse(string? raw, out MembershipTier tier)
     {
-        tier = MembershipTier.Regular;
-        return !string.IsNullOrWhiteSpace(raw) && !int.TryParse(raw, out _) && Enum.TryParse(raw.Trim(), ignoreCase: true, out tier) && Enum.IsDefined(tier);
+        switch (raw?.Trim().ToLowerInvariant())
+        {
+            case "regular":
+                tier = MembershipTier.Regular;
+                return true;
+            case "premium":
+                tier = MembershipTier.Premium;
+                return true;
+            case "researcher":
+                tier = MembershipTier.Researcher;
+                return true;
+            default:
+                tier = MembershipTier.Regular;
+                return false;
+        }
     }
 
     public static string ToWire(this MembershipTier tier) => tier switch

@@ -37,7 +37,7 @@ public sealed class CatalogPersistenceTests(CatalogServers servers) : IAsyncLife
             "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'catalog'",
             connection);
 
-        (await command.ExecuteScalarAsync()).ShouldBe("__ef_migrations_history,books,idempotency_receipts,inbox_messages,outbox_messages");
+        (await command.ExecuteScalarAsync()).ShouldBe("__ef_migrations_history,books,borrow_operations,idempotency_receipts,inbox_messages,outbox_messages");
     }
 
     [Fact]

@@ -100,6 +100,80 @@ namespace Library.Catalog.Infrastructure.Persistence.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Library.Catalog.Domain.Borrowing.BorrowOperation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BookId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("book_id");
+
+                    b.Property<string>("BookTitle")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("book_title");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("FailureReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("failure_reason");
+
+                    b.Property<Guid?>("LoanId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("loan_id");
+
+                    b.Property<string>("PatronEmail")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("character varying(254)")
+                        .HasColumnName("patron_email");
+
+                    b.Property<Guid>("PatronId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("patron_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_borrow_operations");
+
+                    b.HasIndex("BookId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_borrow_operations_one_active_per_book")
+                        .HasFilter("status IN ('reserved', 'borrowed')");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_borrow_operations_created_at")
+                        .HasFilter("status = 'reserved'");
+
+                    b.ToTable("borrow_operations", "catalog", t =>
+                        {
+                            t.HasCheckConstraint("ck_borrow_operations_loan", "(status IN ('borrowed', 'returned')) = (loan_id IS NOT NULL)");
+
+                            t.HasCheckConstraint("ck_borrow_operations_status", "status IN ('reserved', 'borrowed', 'released', 'returned')");
+                        });
+                });
+
             modelBuilder.Entity("Library.SharedKernel.Idempotency.IdempotencyReceipt", b =>
                 {
                     b.Property<string>("Principal")
@@ -243,6 +317,16 @@ namespace Library.Catalog.Infrastructure.Persistence.Migrations
                         .HasFilter("published_at IS NULL");
 
                     b.ToTable("outbox_messages", "catalog");
+                });
+
+            modelBuilder.Entity("Library.Catalog.Domain.Borrowing.BorrowOperation", b =>
+                {
+                    b.HasOne("Library.Catalog.Domain.Books.Book", null)
+                        .WithMany()
+                        .HasForeignKey("BookId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_borrow_operations_books_book_id");
                 });
 #pragma warning restore 612, 618
         }

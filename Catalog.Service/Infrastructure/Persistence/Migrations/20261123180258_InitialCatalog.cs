@@ -97,6 +97,37 @@ namespace Library.Catalog.Infrastructure.Persistence.Migrations
                     table.PrimaryKey("pk_outbox_messages", x => x.id);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "borrow_operations",
+                schema: "catalog",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    book_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    patron_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    patron_email = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    book_title = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    loan_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    failure_reason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    version = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_borrow_operations", x => x.id);
+                    table.CheckConstraint("ck_borrow_operations_loan", "(status IN ('borrowed', 'returned')) = (loan_id IS NOT NULL)");
+                    table.CheckConstraint("ck_borrow_operations_status", "status IN ('reserved', 'borrowed', 'released', 'returned')");
+                    table.ForeignKey(
+                        name: "fk_borrow_operations_books_book_id",
+                        column: x => x.book_id,
+                        principalSchema: "catalog",
+                        principalTable: "books",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "ix_books_author",
                 schema: "catalog",
@@ -118,6 +149,21 @@ namespace Library.Catalog.Infrastructure.Persistence.Migrations
                 column: "title")
                 .Annotation("Npgsql:IndexMethod", "gin")
                 .Annotation("Npgsql:IndexOperators", new[] { "gin_trgm_ops" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_borrow_operations_created_at",
+                schema: "catalog",
+                table: "borrow_operations",
+                column: "created_at",
+                filter: "status = 'reserved'");
+
+            migrationBuilder.CreateIndex(
+                name: "ux_borrow_operations_one_active_per_book",
+                schema: "catalog",
+                table: "borrow_operations",
+                column: "book_id",
+                unique: true,
+                filter: "status IN ('reserved', 'borrowed')");
 
             migrationBuilder.CreateIndex(
                 name: "ix_idempotency_receipts_created_at",
@@ -144,7 +190,7 @@ namespace Library.Catalog.Infrastructure.Persistence.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
-                name: "books",
+                name: "borrow_operations",
                 schema: "catalog");
 
             migrationBuilder.DropTable(
@@ -157,6 +203,10 @@ namespace Library.Catalog.Infrastructure.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "outbox_messages",
+                schema: "catalog");
+
+            migrationBuilder.DropTable(
+                name: "books",
                 schema: "catalog");
         }
     }

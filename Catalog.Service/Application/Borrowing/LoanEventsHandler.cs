@@ -1,0 +1,39 @@
+using Library.Catalog.Domain.Borrowing;
+using Library.Catalog.Infrastructure.Persistence;
+using Library.SharedKernel.Contracts.Lending;
+using Library.SharedKernel.Domain;
+using Library.SharedKernel.Messaging;
+using Microsoft.EntityFrameworkCore;
+
+namespace Library.Catalog.Application.Borrowing;
+
+/// <summary>Steps 3 and 5 of the borrow saga on the catalog side (SPEC §3); replays change nothing.</summary>
+public sealed class LoanEventsHandler(CatalogDbContext db, TimeProvider timeProvider) :
+    IIntegrationEventHandler<LoanCreated>,
+    IIntegrationEventHandler<LoanRejected>,
+    IIntegrationEventHandler<LoanReturned>
+{
+    public Task HandleAsync(LoanCreated e, IntegrationEventEnvelope envelope, CancellationToken cancellationToken)
+        => ApplyAsync(e.OperationId, (operation, book, now) => operation.ConfirmBorrow(book, e.LoanId, now), cancellationToken);
+
+    public Task HandleAsync(LoanRejected e, IntegrationEventEnvelope envelope, CancellationToken cancellationToken)
+        => ApplyAsync(e.OperationId, (operation, book, now) => operation.Release(book, e.Reason, now), cancellationToken);
+
+    public Task HandleAsync(LoanReturned e, IntegrationEventEnvelope envelope, CancellationToken cancellationToken)
+        => ApplyAsync(e.OperationId, (operation, book, now) => operation.MarkReturned(book, now), cancellationToken);
+
+    private async Task ApplyAsync(Guid operationId, Func<BorrowOperation, Domain.Books.Book, DateTimeOffset, bool> step, CancellationToken cancellationToken)
+    {
+        var operation = await db.BorrowOperations.SingleOrDefaultAsync(o => o.Id == operationId, cancellationToken);
+        if (operation is null)
+        {
+            return; // not one of ours
+        }
+
+        var book = await db.Books.SingleAsync(b => b.Id == operation.BookId, cancellationToken);
+        if (step(operation, book, timeProvider.UtcNowMicroseconds()))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+}

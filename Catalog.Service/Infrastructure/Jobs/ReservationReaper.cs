@@ -1,0 +1,79 @@
+using Library.Catalog.Domain.Borrowing;
+using Library.Catalog.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Library.Catalog.Infrastructure.Jobs;
+
+/// <summary>
+/// Releases reservations not confirmed within <c>Catalog:ReservationTtl</c> (default 300 s) with the reason
+/// "reservation expired" (SPEC §2); Lending cancels any loan it made for them. Runs every
+/// <c>Catalog:ReaperInterval</c>; the clock is the injected TimeProvider.
+/// </summary>
+public sealed partial class ReservationReaper(IServiceScopeFactory scopes, IConfiguration configuration, TimeProvider timeProvider, ILogger<ReservationReaper> logger) : BackgroundService
+{
+    public const string ExpiredReason = "reservation expired";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ReapAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogReapFailed(logger, e.Message);
+            }
+
+            try
+            {
+                await Task.Delay(configuration.GetValue("Catalog:ReaperInterval", TimeSpan.FromSeconds(15)), timeProvider, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One pass; returns how many reservations were released.</summary>
+    public async Task<int> ReapAsync(CancellationToken cancellationToken)
+    {
+        var released = 0;
+        while (true)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
+            var now = timeProvider.GetUtcNow();
+            var cutoff = now - configuration.GetValue("Catalog:ReservationTtl", TimeSpan.FromSeconds(300));
+            var stale = await db.BorrowOperations.Where(o => o.Status == BorrowOperationStatus.Reserved && o.CreatedAt < cutoff).OrderBy(o => o.CreatedAt).Take(50).ToListAsync(cancellationToken);
+            if (stale.Count == 0)
+            {
+                return released;
+            }
+
+            var bookIds = stale.Select(o => o.BookId).ToList();
+            var books = await db.Books.Where(b => bookIds.Contains(b.Id)).ToDictionaryAsync(b => b.Id, cancellationToken);
+            foreach (var operation in stale)
+            {
+                if (operation.Release(books[operation.BookId], ExpiredReason, Library.SharedKernel.Domain.Clock.TruncateToMicroseconds(now)))
+                {
+                    released++;
+                }
+            }
+
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // A LoanCreated confirmed one of them at the same moment; the next pass sees the current state.
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reservation reaper failed: {Message}")]
+    private static partial void LogReapFailed(ILogger logger, string message);
+}

@@ -1,0 +1,68 @@
+using Library.Lending.Domain.Loans;
+using Library.Lending.Infrastructure;
+using Library.Lending.Infrastructure.Persistence;
+using Library.SharedKernel.Contracts.Catalog;
+using Library.SharedKernel.Domain;
+using Library.SharedKernel.Messaging;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Contracts = Library.SharedKernel.Contracts.Lending;
+
+namespace Library.Lending.Application.Events;
+
+/// <summary>
+/// Step 2 of the borrow saga (SPEC §3): decide with the newer of the reservation's patron snapshot and the
+/// borrower projection, apply the lending policy, and create the loan or reject the reservation.
+/// </summary>
+public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvider policies, TimeProvider timeProvider) : IIntegrationEventHandler<BookReserved>
+{
+    public async Task HandleAsync(BookReserved e, IntegrationEventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (await db.Loans.AnyAsync(l => l.OperationId == e.OperationId, cancellationToken))
+        {
+            return; // decided before
+        }
+
+        var snapshot = e.Patron;
+        await Borrowers.UpsertAsync(db, snapshot.PatronId, snapshot.Email, snapshot.MembershipTier, snapshot.Suspended, snapshot.Version, cancellationToken);
+        var borrower = await Borrowers.LockAsync(db, snapshot.PatronId, cancellationToken);
+        var outstanding = await db.Loans.CountAsync(l => l.PatronId == borrower.PatronId && (l.Status == LoanStatus.Active || l.Status == LoanStatus.Overdue), cancellationToken);
+        var now = timeProvider.UtcNowMicroseconds();
+        try
+        {
+            db.Loans.Add(Loan.Lend(e.OperationId, e.BookId, e.BookTitle, borrower, outstanding, policies.Current, now));
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (BusinessRuleViolationException rule)
+        {
+            await RejectAsync(e, rule.Rule.Code, rule.Rule.Message, now, cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // SaveChanges rolled back to its savepoint; the book already has an outstanding loan.
+            db.ChangeTracker.Clear();
+            await RejectAsync(e, "book.unavailable", "book is already on loan", now, cancellationToken);
+        }
+    }
+
+    private async Task RejectAsync(BookReserved e, string code, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        db.Publish(new Contracts.LoanRejected(e.OperationId, e.BookId, e.Patron.PatronId, code, reason), e.OperationId.ToString(), now);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}
+
+/// <summary>Step 6 of the saga: a reservation Catalog released (e.g. expired) cancels the loan made for it.</summary>
+public sealed class BookReservationReleasedHandler(LendingDbContext db, TimeProvider timeProvider) : IIntegrationEventHandler<BookReservationReleased>
+{
+    public async Task HandleAsync(BookReservationReleased e, IntegrationEventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var loan = await db.Loans.SingleOrDefaultAsync(l => l.OperationId == e.OperationId, cancellationToken);
+        if (loan is not null && loan.Cancel(e.Reason, timeProvider.UtcNowMicroseconds()))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+}

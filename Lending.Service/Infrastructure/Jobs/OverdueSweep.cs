@@ -1,0 +1,66 @@
+using Library.Lending.Domain.Loans;
+using Library.Lending.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Library.Lending.Infrastructure.Jobs;
+
+/// <summary>
+/// Marks active loans past their due date overdue, each once, publishing <c>LoanOverdue</c> through the outbox
+/// (SPEC §2). Runs every <c>Lending:OverdueSweepInterval</c>; the clock is the injected TimeProvider.
+/// </summary>
+public sealed partial class OverdueSweep(IServiceScopeFactory scopes, IConfiguration configuration, TimeProvider timeProvider, ILogger<OverdueSweep> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogSweepFailed(logger, e.Message);
+            }
+
+            try
+            {
+                await Task.Delay(configuration.GetValue("Lending:OverdueSweepInterval", TimeSpan.FromMinutes(1)), timeProvider, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One pass; returns how many loans became overdue.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        var marked = 0;
+        while (true)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+            var now = timeProvider.GetUtcNow();
+            var due = await db.Loans.Where(l => l.Status == LoanStatus.Active && l.DueDate < now).OrderBy(l => l.DueDate).Take(100).ToListAsync(cancellationToken);
+            if (due.Count == 0)
+            {
+                return marked;
+            }
+
+            foreach (var loan in due)
+            {
+                if (loan.MarkOverdue(now))
+                {
+                    marked++;
+                }
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Overdue sweep failed: {Message}")]
+    private static partial void LogSweepFailed(ILogger logger, string message);
+}

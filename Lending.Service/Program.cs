@@ -1,0 +1,33 @@
+using Library.Lending.Api;
+using Library.Lending.Application;
+using Library.Lending.Infrastructure.Persistence;
+using Library.SharedKernel.Http;
+using Library.SharedKernel.Idempotency;
+using Library.SharedKernel.Persistence;
+using Library.SharedKernel.Resources;
+using Microsoft.EntityFrameworkCore;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApiDefaults();
+builder.AddNpgsqlDbContext<LendingDbContext>(
+    ResourceNames.LendingDb,
+    LendingDbContext.ConfigureNpgsql,
+    options => options.UseSnakeCaseNamingConvention());
+builder.AddRedisClient(ResourceNames.Redis);
+builder.AddRabbitMQClient(ResourceNames.EventBus);
+builder.AddEtcdClient(ResourceNames.Etcd);
+builder.Services.AddOpenApi();
+builder.Services.AddLendingApplication();
+
+var app = builder.Build();
+
+app.UseApiDefaults();
+app.UseIdempotencyReceipts<LendingDbContext>();
+app.MapOpenApi();
+app.MapDefaultEndpoints();
+app.MapLoansApi();
+
+await app.MigrateDatabaseAsync<LendingDbContext>();
+await app.RunAsync();
