@@ -128,6 +128,48 @@ public sealed class DistributedApplication : IAsyncDisposable
     /// <summary>The folder of this run (data, logs, run record); removed when the run stops.</summary>
     public string? RunDirectory => _context?.RunDirectory;
 
+    /// <summary>
+    /// Stops one resource (its process tree, gracefully), as an operator or a chaos test would. Its ports, folder
+    /// and configuration are kept, so <see cref="StartResourceAsync"/> brings it back where it was.
+    /// </summary>
+    public async Task StopResourceAsync(string name)
+    {
+        var resource = GetResource(name) as ExecutableResource ?? throw new InvalidOperationException($"{name} has no process to stop.");
+        await resource.StopAsync();
+        resource.Health = ResourceHealth.Unknown;
+        resource.State = ResourceState.Finished;
+    }
+
+    /// <summary>Starts a stopped or exited resource again on its old ports and data; returns once it is healthy.</summary>
+    public async Task StartResourceAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var context = _context ?? throw new InvalidOperationException("The application is not started.");
+        var resource = GetResource(name) as ExecutableResource ?? throw new InvalidOperationException($"{name} has no process to start.");
+        if (resource.State == ResourceState.Running)
+        {
+            throw new InvalidOperationException($"{name} is already running.");
+        }
+
+        resource.State = ResourceState.Starting;
+        try
+        {
+            await resource.StartAsync(context, cancellationToken);
+        }
+        catch
+        {
+            resource.State = ResourceState.FailedToStart;
+            throw;
+        }
+
+        resource.State = ResourceState.Running;
+        resource.Health = ResourceHealth.Healthy;
+        context.Logs.Info($"{resource.Name} was restarted and is healthy");
+        lock (_monitors)
+        {
+            _monitors.Add(MonitorAsync(resource, context, _lifetime.Token));
+        }
+    }
+
     /// <summary>Starts, prints the resource table, and runs until Ctrl+C or SIGTERM; then stops every child.</summary>
     public async Task RunAsync()
     {
@@ -249,7 +291,13 @@ public sealed class DistributedApplication : IAsyncDisposable
             }));
         }
 
-        await Task.WhenAll(_monitors);
+        Task[] monitors;
+        lock (_monitors)
+        {
+            monitors = [.. _monitors];
+        }
+
+        await Task.WhenAll(monitors);
         _context?.Logs.Dispose();
         _context?.Registry.Complete();
     }
@@ -290,7 +338,10 @@ public sealed class DistributedApplication : IAsyncDisposable
         resource.State = ResourceState.Running;
         resource.Health = ResourceHealth.Healthy;
         context.Logs.Info($"{resource.Name} is running and healthy ({clock.Elapsed.TotalSeconds:0.00} s)");
-        _monitors.Add(MonitorAsync(resource, context, _lifetime.Token));
+        lock (_monitors)
+        {
+            _monitors.Add(MonitorAsync(resource, context, _lifetime.Token));
+        }
     }
 
     private static async Task MonitorAsync(Resource resource, OrchestratorContext context, CancellationToken cancellationToken)

@@ -131,10 +131,12 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
 
         if (handled)
         {
-            if (configuration.GetValue("Failpoints:CrashAfterHandleBeforeAck", false))
+            // Documented fault switch, off by default: "true" or an event type crashes the process after the handler's
+            // transaction committed and before the ack, to prove a redelivered message is applied once.
+            var failpoint = configuration["Failpoints:CrashAfterHandleBeforeAck"];
+            if (failpoint is { Length: > 0 } && (failpoint == "true" || failpoint == delivery.RoutingKey))
             {
-                // Documented fault switch (off by default): proves a handled but unacked message is applied once.
-                Environment.FailFast("Failpoint CrashAfterHandleBeforeAck");
+                Environment.FailFast($"Failpoint CrashAfterHandleBeforeAck on {delivery.RoutingKey}");
             }
 
             await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);

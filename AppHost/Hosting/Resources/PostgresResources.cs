@@ -53,6 +53,11 @@ public sealed class PostgresServerResource(string name) : ExecutableResource(nam
 
     protected override async Task PrepareAsync(OrchestratorContext context, CancellationToken cancellationToken)
     {
+        if (Directory.Exists(Path.Combine(_directory, "data")))
+        {
+            return; // a restart: the cluster is already initialised
+        }
+
         // PostgreSQL refuses to run as root; the folder must belong to the postgres user.
         Directory.CreateDirectory(_directory);
         await RunAsync("chown", ["postgres:postgres", _directory], context, cancellationToken);

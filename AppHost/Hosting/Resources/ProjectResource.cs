@@ -30,6 +30,9 @@ public sealed class ProjectResource(string name, string projectPath) : Executabl
 
     internal void SetEnvironment(string name, Func<string> value) => _environment[name] = value;
 
+    /// <summary>Sets a variable for the next start of the process (e.g. turning a failpoint off before a restart).</summary>
+    public void SetEnvironmentVariable(string name, string value) => _environment[name] = () => value;
+
     /// <summary>A fixed port (e.g. the gateway's 8080); 0 or null means any free port.</summary>
     internal void SetPort(int? port, bool external)
     {
