@@ -1,0 +1,57 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Library.SharedKernel.Resources;
+using Library.Testing;
+
+namespace Library.Chaos.Tests;
+
+/// <summary>A short reservation TTL (configuration, as SPEC asks) so the reaper acts within the test.</summary>
+public sealed class ReservationExpirySystem : ChaosSystem
+{
+    protected override void Configure(DistributedApplicationTestingBuilder builder)
+    {
+        var catalog = Project(builder, ResourceNames.CatalogApi);
+        catalog.SetEnvironmentVariable("Catalog__ReservationTtl", "00:00:02");
+        catalog.SetEnvironmentVariable("Catalog__ReaperInterval", "00:00:00.500");
+    }
+}
+
+/// <summary>SPEC §3 step 6: a reservation released by the reaper cancels the loan Lending made for it late.</summary>
+public sealed class ReservationExpiryTests(ReservationExpirySystem system) : IClassFixture<ReservationExpirySystem>
+{
+    [Fact]
+    public async Task AReservationThatExpiresWhileLendingIsDown_IsReleasedAndTheLateLoanIsCancelled()
+    {
+        var patron = await system.RegisterPatronAsync();
+        var book = await system.AddBookAsync();
+        await system.App.StopResourceAsync(ResourceNames.LendingApi);
+
+        var operation = await system.BorrowAsync(book, patron);
+        var released = await system.WaitForOperationAsync(operation, TimeSpan.FromSeconds(30), "released", "borrowed");
+
+        released["status"]!.GetValue<string>().ShouldBe("released");
+        released["failureReason"]!.GetValue<string>().ShouldBe("reservation expired");
+        (await system.Gateway.GetFromJsonAsync<JsonObject>($"/books/{book}"))!["status"]!.GetValue<string>().ShouldBe("available");
+
+        await system.App.StartResourceAsync(ResourceNames.LendingApi);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonArray loans;
+        do
+        {
+            loans = await system.LoansOfAsync(patron);
+            if (loans.Count == 1 && loans[0]!["status"]!.GetValue<string>() == "cancelled")
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        loans.Count.ShouldBe(1);
+        loans[0]!["status"]!.GetValue<string>().ShouldBe("cancelled");
+        (await system.WaitForOperationAsync(operation, TimeSpan.FromSeconds(1), "released"))["loanId"].ShouldBeNull();
+        (await system.Gateway.GetFromJsonAsync<JsonObject>($"/books/{book}"))!["status"]!.GetValue<string>().ShouldBe("available");
+    }
+}
