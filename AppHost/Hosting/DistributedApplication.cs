@@ -150,24 +150,7 @@ public sealed class DistributedApplication : IAsyncDisposable
             throw new InvalidOperationException($"{name} is already running.");
         }
 
-        resource.State = ResourceState.Starting;
-        try
-        {
-            await resource.StartAsync(context, cancellationToken);
-        }
-        catch
-        {
-            resource.State = ResourceState.FailedToStart;
-            throw;
-        }
-
-        resource.State = ResourceState.Running;
-        resource.Health = ResourceHealth.Healthy;
-        context.Logs.Info($"{resource.Name} was restarted and is healthy");
-        lock (_monitors)
-        {
-            _monitors.Add(MonitorAsync(resource, context, _lifetime.Token));
-        }
+        await StartAndMonitorAsync(resource, context, cancellationToken);
     }
 
     /// <summary>Starts, prints the resource table, and runs until Ctrl+C or SIGTERM; then stops every child.</summary>
@@ -322,6 +305,12 @@ public sealed class DistributedApplication : IAsyncDisposable
             throw new InvalidOperationException($"{resource.Name} did not start because something it waits for failed.");
         }
 
+        await StartAndMonitorAsync(resource, context, cancellationToken);
+    }
+
+    /// <summary>Starting → Running and healthy (or FailedToStart), then watched until the run ends.</summary>
+    private async Task StartAndMonitorAsync(Resource resource, OrchestratorContext context, CancellationToken cancellationToken)
+    {
         resource.State = ResourceState.Starting;
         var clock = Stopwatch.StartNew();
         try

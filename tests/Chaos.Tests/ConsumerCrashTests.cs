@@ -35,20 +35,3 @@ public sealed class ConsumerCrashTests(ConsumerCrashSystem system) : IClassFixtu
         loans[0]!["id"]!.GetValue<string>().ShouldBe(done["loanId"]!.GetValue<string>());
     }
 }
-
-internal static class Poll
-{
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan deadline, string what)
-    {
-        var until = DateTime.UtcNow + deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until)
-            {
-                throw new TimeoutException($"Timed out after {deadline.TotalSeconds} s waiting for {what}.");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-}

@@ -7,11 +7,21 @@ using System.Threading.Channels;
 
 namespace Library.LoadTool;
 
+/// <summary>A connection the closed and open loops drive: it sends one request per call and records it.</summary>
+internal interface ILoadConnection : IDisposable
+{
+    /// <summary>
+    /// Sends one request and records it. Latency runs from <paramref name="startTimestamp"/>, which in open-loop
+    /// mode is the request's intended start time, so time spent waiting for a free connection is included.
+    /// </summary>
+    Task ExecuteAsync(long startTimestamp, bool measured);
+}
+
 /// <summary>
 /// One virtual connection: its own HttpClient over its own SocketsHttpHandler limited to one connection, so N
 /// virtual connections really are N TCP connections (HTTP/1.1 keep-alive, never recycled by the pool).
 /// </summary>
-internal sealed class VirtualConnection : IDisposable
+internal sealed class VirtualConnection : ILoadConnection
 {
     private const int BufferSize = 8 * 1024;
 
@@ -26,6 +36,23 @@ internal sealed class VirtualConnection : IDisposable
 
     public VirtualConnection(Options options, RequestPlan plan, IdPools pools, StatsCollector stats, CancellationToken abort)
     {
+        _client = CreateClient(options);
+        _plan = plan;
+        _pools = pools;
+        _stats = stats;
+        _timeout = options.Timeout;
+        _abort = abort;
+        _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(abort);
+    }
+
+    /// <summary>
+    /// An HttpClient that is one keep-alive TCP connection to the target, never recycled, with the --header
+    /// headers, no proxy, cookies, redirects or decompression, and no client-wide timeout (callers apply
+    /// --timeout per request).
+    /// </summary>
+    public static HttpClient CreateClient(Options options)
+    {
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 1,
@@ -37,25 +64,16 @@ internal sealed class VirtualConnection : IDisposable
             AllowAutoRedirect = false,
             AutomaticDecompression = System.Net.DecompressionMethods.None,
         };
-        _client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        var client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         foreach (var (name, value) in options.Headers)
         {
-            _client.DefaultRequestHeaders.TryAddWithoutValidation(name, value);
+            client.DefaultRequestHeaders.TryAddWithoutValidation(name, value);
         }
 
-        _plan = plan;
-        _pools = pools;
-        _stats = stats;
-        _timeout = options.Timeout;
-        _abort = abort;
-        _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        _cts = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        return client;
     }
 
-    /// <summary>
-    /// Sends one request and records it. Latency runs from <paramref name="startTimestamp"/>, which in open-loop
-    /// mode is the request's intended start time, so time spent waiting for a free connection is included.
-    /// </summary>
+    /// <inheritdoc />
     public async Task ExecuteAsync(long startTimestamp, bool measured)
     {
         long sendTimestamp = Stopwatch.GetTimestamp();
@@ -114,16 +132,24 @@ internal static class LoadRunner
 {
     private const long Stop = long.MinValue;
 
-    public static async Task<RunSummary> RunAsync(
+    public static Task<RunSummary> RunAsync(
         Options options, RequestPlan plan, IdPools pools, TextWriter log, CancellationToken abort)
+        => RunAsync(options, plan.Entries.Length, stats => new VirtualConnection(options, plan, pools, stats, abort), log, abort);
+
+    /// <summary>
+    /// Runs warm-up and measured window over <see cref="Options.Connections"/> connections made by
+    /// <paramref name="connect"/>, which record into the collector they are given (<paramref name="entries"/> entries).
+    /// </summary>
+    public static async Task<RunSummary> RunAsync(
+        Options options, int entries, Func<StatsCollector, ILoadConnection> connect, TextWriter log, CancellationToken abort)
     {
         // Latency can include queueing for the whole run in open-loop mode; size the histograms for that.
         long highestMicros = (long)(options.Warmup + options.Duration + (3 * options.Timeout)).TotalMicroseconds + 60_000_000;
-        using var stats = new StatsCollector(plan.Entries.Length, highestMicros);
-        var connections = new VirtualConnection[options.Connections];
+        using var stats = new StatsCollector(entries, highestMicros);
+        var connections = new ILoadConnection[options.Connections];
         for (int i = 0; i < connections.Length; i++)
         {
-            connections[i] = new VirtualConnection(options, plan, pools, stats, abort);
+            connections[i] = connect(stats);
         }
 
         var startedAt = DateTimeOffset.UtcNow;
@@ -197,7 +223,7 @@ internal static class LoadRunner
     private static long ToTicks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
 
     private static async Task ClosedLoopAsync(
-        VirtualConnection connection, long firstStart, long measureStart, long end, CancellationToken abort)
+        ILoadConnection connection, long firstStart, long measureStart, long end, CancellationToken abort)
     {
         try
         {
@@ -345,7 +371,7 @@ internal static class LoadRunner
     }
 
     private static async Task OpenLoopWorkerAsync(
-        VirtualConnection connection,
+        ILoadConnection connection,
         ChannelReader<long> reader,
         long measureStart,
         long drainDeadline,

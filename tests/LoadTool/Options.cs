@@ -9,6 +9,19 @@ internal enum LoadMode
     Open,
 }
 
+/// <summary>What the tool does: the generic HTTP load (default) or one of the built-in scenarios.</summary>
+internal enum Scenario
+{
+    /// <summary>--path or --mix in a closed or open loop.</summary>
+    Http,
+
+    /// <summary>Open-loop borrows, then every borrow operation is polled to its end (SPEC §3).</summary>
+    BorrowSaga,
+
+    /// <summary>Closed-loop patron registrations, counted again as PatronRegistered events on RabbitMQ.</summary>
+    OutboxThroughput,
+}
+
 /// <summary>Bad command-line arguments or an unusable input file: the tool exits with code 2.</summary>
 public sealed class UsageException : Exception
 {
@@ -33,17 +46,46 @@ internal sealed class Options
     public const int MaxConnections = 50_000;
     public const int DefaultSeedBooks = 200;
     public const int DefaultSeedPatrons = 50;
+    public const int DefaultOutboxConnections = 32;
+    public static readonly TimeSpan DefaultSagaWarmup = TimeSpan.FromSeconds(5);
+
+    // Options that only make sense for one scenario, by the scenario they belong to.
+    private static readonly string[] HttpOnlyOptions =
+        ["--path", "--mix", "--method", "--body", "--seed-books", "--seed-patrons", "--id-file", "--patron-id-file", "--loan-id-file", "--mode"];
+
+    private static readonly string[] OpenLoopOptions = ["--rate", "--duration", "--warmup"];
 
     public const string Usage = """
         Library.LoadTool - HTTP load generator for the Library services (loopback use only).
 
         Usage:
           dotnet run -c Release --project tests/LoadTool -- [options]
+          dotnet run -c Release --project tests/LoadTool -- --scenario borrow-saga --rate R [options]
+          dotnet run -c Release --project tests/LoadTool -- --scenario outbox-throughput --amqp URI [options]
+
+        Scenario:
+          --scenario NAME          http (default): --path or --mix, as described below.
+                                   borrow-saga: POST /books/{id}/borrow at --rate per second (open loop),
+                                   a fresh book per borrow, researcher patrons in rotation; then poll
+                                   every borrow operation and report sagas borrowed/released/stuck and
+                                   the saga latency from the server's timestamps (updatedAt - createdAt).
+                                   Uses --rate, --duration, --warmup (default 5s), --connections,
+                                   --timeout, --settle.
+                                   outbox-throughput: POST /patrons --count times with --connections
+                                   (closed loop) and receive the PatronRegistered events from the
+                                   library.events exchange on a private queue; reports 201/s, events/s,
+                                   the lag and missing events. Uses --count, --amqp, --connections
+                                   (default 32), --timeout, --settle.
+          --count N                outbox-throughput: patrons to register (default 2000)
+          --amqp URI               outbox-throughput: RabbitMQ, e.g. amqp://user:pass@127.0.0.1:5672;
+                                   host must be loopback like --base-url (the password is masked in output)
+          --settle T               after the load, how long to wait for sagas to end or events to
+                                   arrive (default 30s)
 
         Load shape:
-          --mode closed|open       closed: every connection sends its next request as soon as the
-                                   previous one completes (max throughput). open: constant arrival
-                                   rate, latency measured from the intended start time
+          --mode closed|open       http scenario: closed: every connection sends its next request as
+                                   soon as the previous one completes (max throughput). open: constant
+                                   arrival rate, latency measured from the intended start time
                                    (coordinated-omission corrected). Default: closed.
           -c, --connections N      concurrent virtual connections, each its own TCP connection (default 64)
           -r, --rate R             open mode: total requests per second across all connections (required)
@@ -53,7 +95,7 @@ internal sealed class Options
 
         Target:
           --base-url URL           default http://localhost:8080; host must be localhost, 127.x or ::1
-          --allow-remote           permit a non-loopback base URL (do not use against shared systems)
+          --allow-remote           permit a non-loopback base URL or AMQP host (do not use against shared systems)
           --path PATH              single fixed request, e.g. /books/{bookId}
           --method M               method for --path (default GET)
           --body TEXT              body for --path (JSON, placeholders allowed)
@@ -75,7 +117,8 @@ internal sealed class Options
           -h, --help               show this help
 
         Placeholders in paths, bodies and mix headers: {uuid} {rand} {bookId} {patronId} {loanId}.
-        Exit codes: 0 run completed (even with request errors), 1 nothing runnable, 2 bad arguments.
+        Exit codes: 0 run completed (even with request errors, released sagas or missing events),
+        1 nothing runnable (every entry disabled, scenario set-up failed, broker unreachable), 2 bad arguments.
         """;
 
     public LoadMode Mode { get; private set; } = LoadMode.Closed;
@@ -118,13 +161,24 @@ internal sealed class Options
 
     public bool ShowHelp { get; private set; }
 
+    public Scenario Scenario { get; private set; } = Scenario.Http;
+
+    /// <summary>outbox-throughput: patrons to register.</summary>
+    public int Count { get; private set; } = 2000;
+
+    /// <summary>outbox-throughput: the broker, with credentials (never print it; use <see cref="MaskUri"/>).</summary>
+    public Uri? Amqp { get; private set; }
+
+    /// <summary>Scenarios: how long to wait after the load for sagas to end / events to arrive.</summary>
+    public TimeSpan Settle { get; private set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Base URL without a trailing slash; request paths (which start with '/') are appended to it.</summary>
     public string BasePrefix => BaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/');
 
     public static Options Parse(IReadOnlyList<string> args)
     {
         var o = new Options();
-        bool rateGiven = false;
+        var given = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -155,6 +209,16 @@ internal sealed class Options
                 return args[++i];
             }
 
+            given.Add(name switch
+            {
+                "-c" => "--connections",
+                "-r" => "--rate",
+                "-d" => "--duration",
+                "-w" => "--warmup",
+                "-t" => "--timeout",
+                "-H" => "--header",
+                _ => name,
+            });
             switch (name)
             {
                 case "-h":
@@ -179,7 +243,6 @@ internal sealed class Options
                 case "-r":
                 case "--rate":
                     o.Rate = ParseDouble(name, Value());
-                    rateGiven = true;
                     break;
                 case "-d":
                 case "--duration":
@@ -230,6 +293,25 @@ internal sealed class Options
                 case "--json":
                     o.JsonOut = Value();
                     break;
+                case "--scenario":
+                    o.Scenario = Value().ToUpperInvariant() switch
+                    {
+                        "HTTP" => Scenario.Http,
+                        "BORROW-SAGA" => Scenario.BorrowSaga,
+                        "OUTBOX-THROUGHPUT" => Scenario.OutboxThroughput,
+                        var other => throw new UsageException(
+                            $"--scenario must be 'http', 'borrow-saga' or 'outbox-throughput', not '{other.ToLowerInvariant()}'"),
+                    };
+                    break;
+                case "--count":
+                    o.Count = ParseInt(name, Value(), 1, 1_000_000);
+                    break;
+                case "--amqp":
+                    o.Amqp = ParseAmqpUri(Value());
+                    break;
+                case "--settle":
+                    o.Settle = ParseDuration(name, Value());
+                    break;
                 default:
                     throw new UsageException($"unknown argument '{arg}'");
             }
@@ -240,12 +322,140 @@ internal sealed class Options
             return o;
         }
 
-        o.Validate(rateGiven);
+        switch (o.Scenario)
+        {
+            case Scenario.BorrowSaga:
+                o.ValidateBorrowSaga(given);
+                break;
+            case Scenario.OutboxThroughput:
+                o.ValidateOutboxThroughput(given);
+                break;
+            default:
+                o.Validate(given);
+                break;
+        }
+
         return o;
     }
 
-    private void Validate(bool rateGiven)
+    /// <summary>Name of the scenario as typed on the command line.</summary>
+    public string ScenarioName => Scenario switch
     {
+        Scenario.BorrowSaga => "borrow-saga",
+        Scenario.OutboxThroughput => "outbox-throughput",
+        _ => "http",
+    };
+
+    private void RejectOptions(HashSet<string> given, IEnumerable<string> options, string why)
+    {
+        foreach (string option in options)
+        {
+            if (given.Contains(option))
+            {
+                throw new UsageException($"{option} does not apply to --scenario {ScenarioName} ({why})");
+            }
+        }
+    }
+
+    private void ValidateBorrowSaga(HashSet<string> given)
+    {
+        RejectOptions(given, HttpOnlyOptions, "it always borrows with fresh books and patrons, in an open loop");
+        RejectOptions(given, ["--count", "--amqp"], "it is for --scenario outbox-throughput");
+        Mode = LoadMode.Open;
+        if (!given.Contains("--warmup"))
+        {
+            Warmup = DefaultSagaWarmup;
+        }
+
+        if (Rate is null)
+        {
+            throw new UsageException("--scenario borrow-saga needs --rate (borrows per second)");
+        }
+
+        ValidateCommon();
+        ValidateRate();
+        if (Settle <= TimeSpan.Zero)
+        {
+            throw new UsageException("--settle must be > 0");
+        }
+
+        if (Settle > TimeSpan.FromHours(1))
+        {
+            throw new UsageException("--settle must not exceed 1h");
+        }
+
+        double borrows = Math.Ceiling(Rate!.Value * (Warmup + Duration).TotalSeconds);
+        if (borrows > 1_000_000)
+        {
+            throw new UsageException(
+                $"--rate x (--warmup + --duration) asks for {borrows:0} borrows, each needing a fresh book; at most 1000000");
+        }
+    }
+
+    private void ValidateOutboxThroughput(HashSet<string> given)
+    {
+        RejectOptions(given, HttpOnlyOptions, "it always registers new patrons in a closed loop");
+        RejectOptions(given, OpenLoopOptions, "it is a closed loop of --count requests, not a timed run");
+        if (!given.Contains("--connections"))
+        {
+            Connections = DefaultOutboxConnections;
+        }
+
+        if (Amqp is null)
+        {
+            throw new UsageException("--scenario outbox-throughput needs --amqp amqp://user:pass@127.0.0.1:PORT");
+        }
+
+        ValidateCommon();
+        if (Settle <= TimeSpan.Zero || Settle > TimeSpan.FromHours(1))
+        {
+            throw new UsageException("--settle must be > 0 and at most 1h");
+        }
+
+        if (!AllowRemote && !IsLoopback(Amqp))
+        {
+            throw new UsageException(
+                $"--amqp host '{Amqp.Host}' is not loopback (localhost, 127.x, ::1); this tool is for local use, pass --allow-remote to override");
+        }
+    }
+
+    /// <summary>Checks shared by every scenario: timeout, duration bounds and the loopback rule for --base-url.</summary>
+    private void ValidateCommon()
+    {
+        if (Duration <= TimeSpan.Zero)
+        {
+            throw new UsageException("--duration must be > 0");
+        }
+
+        if (Timeout <= TimeSpan.Zero)
+        {
+            throw new UsageException("--timeout must be > 0");
+        }
+
+        if (Duration + Warmup > TimeSpan.FromHours(24))
+        {
+            throw new UsageException("--warmup + --duration must not exceed 24h");
+        }
+
+        if (!AllowRemote && !IsLoopback(BaseUrl))
+        {
+            throw new UsageException(
+                $"--base-url host '{BaseUrl.Host}' is not loopback (localhost, 127.x, ::1); this tool is for local use, pass --allow-remote to override");
+        }
+    }
+
+    private void ValidateRate()
+    {
+        if (Rate is <= 0 or > 1_000_000 || double.IsNaN(Rate!.Value))
+        {
+            throw new UsageException("--rate must be > 0 and <= 1000000");
+        }
+    }
+
+    private void Validate(HashSet<string> given)
+    {
+        RejectOptions(given, ["--count", "--amqp"], "it is for --scenario outbox-throughput");
+        RejectOptions(given, ["--settle"], "it is for --scenario borrow-saga and outbox-throughput");
         if (Path is null == (MixFile is null))
         {
             throw new UsageException("give exactly one of --path or --mix");
@@ -271,36 +481,14 @@ internal sealed class Options
                 throw new UsageException("--mode open needs --rate (total requests per second)");
             }
 
-            if (Rate is <= 0 or > 1_000_000 || double.IsNaN(Rate.Value))
-            {
-                throw new UsageException("--rate must be > 0 and <= 1000000");
-            }
+            ValidateRate();
         }
-        else if (rateGiven)
+        else if (given.Contains("--rate"))
         {
             throw new UsageException("--rate only applies to --mode open (closed loop runs at maximum throughput)");
         }
 
-        if (Duration <= TimeSpan.Zero)
-        {
-            throw new UsageException("--duration must be > 0");
-        }
-
-        if (Timeout <= TimeSpan.Zero)
-        {
-            throw new UsageException("--timeout must be > 0");
-        }
-
-        if (Duration + Warmup > TimeSpan.FromHours(24))
-        {
-            throw new UsageException("--warmup + --duration must not exceed 24h");
-        }
-
-        if (!AllowRemote && !IsLoopback(BaseUrl))
-        {
-            throw new UsageException(
-                $"--base-url host '{BaseUrl.Host}' is not loopback (localhost, 127.x, ::1); this tool is for local use, pass --allow-remote to override");
-        }
+        ValidateCommon();
     }
 
     public static void ValidatePath(string path)
@@ -340,6 +528,39 @@ internal sealed class Options
         }
 
         return uri;
+    }
+
+    private static Uri ParseAmqpUri(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != "amqp" && uri.Scheme != "amqps") || uri.Host.Length == 0)
+        {
+            // The value may hold a password: do not echo it.
+            throw new UsageException($"--amqp '{MaskUri(value)}' is not an amqp:// or amqps:// URI with a host");
+        }
+
+        if (uri.Fragment.Length > 0)
+        {
+            throw new UsageException("--amqp must not contain a fragment");
+        }
+
+        return uri;
+    }
+
+    /// <summary>The URI with any password replaced by ***, for printing (works on unparsable text too).</summary>
+    public static string MaskUri(string uri)
+    {
+        int scheme = uri.IndexOf("://", StringComparison.Ordinal);
+        int start = scheme < 0 ? 0 : scheme + 3;
+        int end = uri.IndexOfAny(['/', '?', '#'], start);
+        string authority = end < 0 ? uri[start..] : uri[start..end];
+        int at = authority.LastIndexOf('@');
+        int colon = at < 0 ? -1 : authority.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0 || colon > at)
+        {
+            return uri; // no user info, or a user name without a password
+        }
+
+        return $"{uri[..(start + colon + 1)]}***{uri[(start + at)..]}";
     }
 
     private static KeyValuePair<string, string> ParseHeader(string value)

@@ -7,7 +7,7 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         Options options;
-        RequestPlan plan;
+        RequestPlan? plan = null;
         try
         {
             options = Options.Parse(args);
@@ -17,7 +17,10 @@ internal static class Program
                 return 0;
             }
 
-            plan = RequestPlan.Load(options);
+            if (options.Scenario == Scenario.Http)
+            {
+                plan = RequestPlan.Load(options);
+            }
         }
         catch (UsageException ex)
         {
@@ -41,6 +44,17 @@ internal static class Program
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
+        return options.Scenario switch
+        {
+            Scenario.BorrowSaga => await BorrowSaga.RunAsync(options, args, log, abort),
+            Scenario.OutboxThroughput => await OutboxThroughput.RunAsync(options, args, log, abort),
+            _ => await RunHttpAsync(options, plan!, args, log, abort),
+        };
+    }
+
+    /// <summary>The http scenario: --path or --mix in a closed or open loop.</summary>
+    private static async Task<int> RunHttpAsync(Options options, RequestPlan plan, string[] args, TextWriter log, CancellationTokenSource abort)
+    {
         var warnings = new List<string>();
         IdPools pools;
         try

@@ -8,7 +8,7 @@ namespace Library.LoadTool;
 /// <summary>Writes the plain-text report and the optional JSON summary.</summary>
 internal static class Report
 {
-    private static readonly (string Label, double Percentile)[] Percentiles =
+    public static readonly (string Label, double Percentile)[] Percentiles =
     [
         ("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99), ("p99.9", 99.9),
     ];
@@ -35,6 +35,38 @@ internal static class Report
         w.WriteLine($"id pools     : books {pools.Books.Length}, patrons {pools.Patrons.Length}, loans {pools.Loans.Length}");
         w.WriteLine($"started      : {s.StartedAt:yyyy-MM-dd HH:mm:ss}Z{(s.Interrupted ? "  (INTERRUPTED - partial results)" : string.Empty)}");
         w.WriteLine();
+        WriteRunText(w, options, s);
+        w.WriteLine();
+        int nameWidth = Math.Max(12, plan.Entries.Max(e => e.Name.Length));
+        w.WriteLine($"{"entry".PadRight(nameWidth)}  {"weight",7} {"share",7} {"count",9} {"errors",8} {"p50 ms",10} {"p99 ms",10}");
+        for (int i = 0; i < plan.Entries.Length; i++)
+        {
+            var e = plan.Entries[i];
+            if (!e.Enabled)
+            {
+                w.WriteLine($"{e.Name.PadRight(nameWidth)}  {e.Weight.ToString("0.##", ci),7}    disabled: {e.DisabledReason}");
+                continue;
+            }
+
+            var h = s.EntryLatency[i];
+            w.WriteLine(string.Create(ci,
+                $"{e.Name.PadRight(nameWidth)}  {e.Weight,7:0.##} {plan.ShareOf(e) * 100,6:0.0}% {s.EntryCount[i],9} {s.EntryErrors[i],8} {Ms(h, 50),10} {Ms(h, 99),10}"));
+        }
+
+        if (warnings.Count > 0)
+        {
+            w.WriteLine();
+            foreach (string warning in warnings)
+            {
+                w.WriteLine($"warning: {warning}");
+            }
+        }
+    }
+
+    /// <summary>Requests, throughput, latency, status codes and errors of a run (shared with the borrow-saga report).</summary>
+    public static void WriteRunText(TextWriter w, Options options, RunSummary s)
+    {
+        var ci = CultureInfo.InvariantCulture;
         w.WriteLine($"requests     : {s.Requests} completed in {s.MeasuredSeconds.ToString("0.###", ci)}s (+{s.WarmupRequests} in warm-up, not recorded)"
             + (s.NotSent > 0 ? $"; {s.NotSent} due but never sent" : string.Empty));
         double okPerSecond = s.MeasuredSeconds > 0 ? (s.Requests - (s.Errors - s.NotSent)) / s.MeasuredSeconds : 0;
@@ -71,32 +103,6 @@ internal static class Report
         {
             w.WriteLine($"  {kind,-32}: {n}");
         }
-
-        w.WriteLine();
-        int nameWidth = Math.Max(12, plan.Entries.Max(e => e.Name.Length));
-        w.WriteLine($"{"entry".PadRight(nameWidth)}  {"weight",7} {"share",7} {"count",9} {"errors",8} {"p50 ms",10} {"p99 ms",10}");
-        for (int i = 0; i < plan.Entries.Length; i++)
-        {
-            var e = plan.Entries[i];
-            if (!e.Enabled)
-            {
-                w.WriteLine($"{e.Name.PadRight(nameWidth)}  {e.Weight.ToString("0.##", ci),7}    disabled: {e.DisabledReason}");
-                continue;
-            }
-
-            var h = s.EntryLatency[i];
-            w.WriteLine(string.Create(ci,
-                $"{e.Name.PadRight(nameWidth)}  {e.Weight,7:0.##} {plan.ShareOf(e) * 100,6:0.0}% {s.EntryCount[i],9} {s.EntryErrors[i],8} {Ms(h, 50),10} {Ms(h, 99),10}"));
-        }
-
-        if (warnings.Count > 0)
-        {
-            w.WriteLine();
-            foreach (string warning in warnings)
-            {
-                w.WriteLine($"warning: {warning}");
-            }
-        }
     }
 
     public static void WriteJson(
@@ -131,6 +137,46 @@ internal static class Report
         j.WriteNumber("loans", pools.Loans.Length);
         j.WriteEndObject();
 
+        WriteRunJson(j, s);
+
+        j.WriteStartArray("entries");
+        for (int i = 0; i < plan.Entries.Length; i++)
+        {
+            var e = plan.Entries[i];
+            j.WriteStartObject();
+            j.WriteString("name", e.Name);
+            j.WriteString("method", e.MethodName);
+            j.WriteString("path", e.Path);
+            j.WriteNumber("weight", e.Weight);
+            j.WriteBoolean("enabled", e.Enabled);
+            if (e.DisabledReason is not null)
+            {
+                j.WriteString("disabledReason", e.DisabledReason);
+            }
+
+            j.WriteNumber("share", Math.Round(plan.ShareOf(e), 4));
+            j.WriteNumber("count", s.EntryCount[i]);
+            j.WriteNumber("errors", s.EntryErrors[i]);
+            j.WriteNumber("p50Ms", MsValue(s.EntryLatency[i], 50));
+            j.WriteNumber("p99Ms", MsValue(s.EntryLatency[i], 99));
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
+
+        j.WriteStartArray("warnings");
+        foreach (string warning in warnings)
+        {
+            j.WriteStringValue(warning);
+        }
+
+        j.WriteEndArray();
+        j.WriteEndObject();
+    }
+
+    /// <summary>The JSON counterpart of <see cref="WriteRunText"/>: properties of the current object.</summary>
+    public static void WriteRunJson(Utf8JsonWriter j, RunSummary s)
+    {
         j.WriteNumber("measuredSeconds", Math.Round(s.MeasuredSeconds, 3));
         j.WriteNumber("totalRequests", s.Requests);
         j.WriteNumber("warmupRequests", s.WarmupRequests);
@@ -182,43 +228,39 @@ internal static class Report
 
         j.WriteEndObject();
         j.WriteEndObject();
+    }
 
-        j.WriteStartArray("entries");
-        for (int i = 0; i < plan.Entries.Length; i++)
+    /// <summary>Writes <c>name: {count, p50, p90, p95, p99, p99.9, max, mean}</c> in milliseconds from a microsecond histogram.</summary>
+    public static void WriteLatencyJson(Utf8JsonWriter j, string name, HistogramBase h)
+    {
+        j.WriteStartObject(name);
+        j.WriteNumber("count", h.TotalCount);
+        foreach (var (label, p) in Percentiles)
         {
-            var e = plan.Entries[i];
-            j.WriteStartObject();
-            j.WriteString("name", e.Name);
-            j.WriteString("method", e.MethodName);
-            j.WriteString("path", e.Path);
-            j.WriteNumber("weight", e.Weight);
-            j.WriteBoolean("enabled", e.Enabled);
-            if (e.DisabledReason is not null)
-            {
-                j.WriteString("disabledReason", e.DisabledReason);
-            }
-
-            j.WriteNumber("share", Math.Round(plan.ShareOf(e), 4));
-            j.WriteNumber("count", s.EntryCount[i]);
-            j.WriteNumber("errors", s.EntryErrors[i]);
-            j.WriteNumber("p50Ms", MsValue(s.EntryLatency[i], 50));
-            j.WriteNumber("p99Ms", MsValue(s.EntryLatency[i], 99));
-            j.WriteEndObject();
+            j.WriteNumber(label, MsValue(h, p));
         }
 
-        j.WriteEndArray();
-
-        j.WriteStartArray("warnings");
-        foreach (string warning in warnings)
-        {
-            j.WriteStringValue(warning);
-        }
-
-        j.WriteEndArray();
+        j.WriteNumber("max", MaxMsValue(h));
+        j.WriteNumber("mean", h.TotalCount == 0 ? 0 : Math.Round(h.GetMean() / 1000.0, 3));
         j.WriteEndObject();
     }
 
-    /// <summary>The command line as typed (shell-quoted), with credentials in --header values masked.</summary>
+    /// <summary>"p50 1.234  p90 ...  max 9.876  (n=123)" in milliseconds from a microsecond histogram.</summary>
+    public static string LatencyLine(HistogramBase h)
+    {
+        var sb = new StringBuilder();
+        foreach (var (label, p) in Percentiles)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{label} {Ms(h, p)}  ");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"max {MaxMs(h)}  (n={h.TotalCount})");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The command line as typed (shell-quoted), with credentials in --header values and the --amqp password masked.
+    /// </summary>
     public static string CommandLine(string[] args)
     {
         var parts = new List<string> { "Library.LoadTool" };
@@ -226,15 +268,24 @@ internal static class Report
         {
             string a = args[i];
             bool headerValueNext = a is "-H" or "--header";
+            bool amqpValueNext = a is "--amqp";
             if (a.StartsWith("--header=", StringComparison.Ordinal))
             {
                 a = "--header=" + MaskHeader(a["--header=".Length..]);
+            }
+            else if (a.StartsWith("--amqp=", StringComparison.Ordinal))
+            {
+                a = "--amqp=" + Options.MaskUri(a["--amqp=".Length..]);
             }
 
             parts.Add(Quote(a));
             if (headerValueNext && i + 1 < args.Length)
             {
                 parts.Add(Quote(MaskHeader(args[++i])));
+            }
+            else if (amqpValueNext && i + 1 < args.Length)
+            {
+                parts.Add(Quote(Options.MaskUri(args[++i])));
             }
         }
 
@@ -264,14 +315,14 @@ internal static class Report
         return "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
     }
 
-    private static double MsValue(HistogramBase h, double percentile)
+    public static double MsValue(HistogramBase h, double percentile)
         => h.TotalCount == 0 ? 0 : Math.Round(h.GetValueAtPercentile(percentile) / 1000.0, 3);
 
-    private static double MaxMsValue(HistogramBase h) => h.TotalCount == 0 ? 0 : Math.Round(h.GetMaxValue() / 1000.0, 3);
+    public static double MaxMsValue(HistogramBase h) => h.TotalCount == 0 ? 0 : Math.Round(h.GetMaxValue() / 1000.0, 3);
 
-    private static string Ms(HistogramBase h, double percentile)
+    public static string Ms(HistogramBase h, double percentile)
         => h.TotalCount == 0 ? "-" : MsValue(h, percentile).ToString("0.000", CultureInfo.InvariantCulture);
 
-    private static string MaxMs(HistogramBase h)
+    public static string MaxMs(HistogramBase h)
         => h.TotalCount == 0 ? "-" : MaxMsValue(h).ToString("0.000", CultureInfo.InvariantCulture);
 }

@@ -135,14 +135,15 @@ internal static class Setup
         _ => kind.ToString(),
     };
 
-    private static HttpClient CreateSetupClient(Options options)
+    /// <summary>A client for set-up and polling requests: a few pooled connections, --timeout per request, --header headers.</summary>
+    public static HttpClient CreateSetupClient(Options options, int connections = SeedConcurrency)
     {
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
             UseCookies = false,
-            MaxConnectionsPerServer = SeedConcurrency,
+            MaxConnectionsPerServer = connections,
             ConnectTimeout = options.Timeout,
         };
         var client = new HttpClient(handler, disposeHandler: true) { Timeout = options.Timeout };
@@ -188,13 +189,13 @@ internal static class Setup
         public string? Failure;
     }
 
-    private sealed record SeedResult(IReadOnlyList<string> Ids, string? Failure);
+    public sealed record SeedResult(IReadOnlyList<string> Ids, string? Failure);
 
     /// <summary>
     /// POSTs <paramref name="count"/> bodies to <paramref name="path"/> with a few concurrent requests and collects
     /// the <c>id</c> of each 2xx response. Stops at the first failure and keeps the ids gathered so far.
     /// </summary>
-    private static async Task<SeedResult> SeedAsync(
+    public static async Task<SeedResult> SeedAsync(
         HttpClient client,
         Options options,
         string path,
@@ -273,7 +274,7 @@ internal static class Setup
         return new SeedResult(state.Ids, state.Failure);
     }
 
-    private static string? ExtractId(JsonElement root)
+    public static string? ExtractId(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -296,7 +297,7 @@ internal static class Setup
         return null;
     }
 
-    private static string DescribeSetupError(Exception ex) => ex switch
+    public static string DescribeSetupError(Exception ex) => ex switch
     {
         OperationCanceledException => "timeout",
         HttpRequestException { InnerException: SocketException se } => se.SocketErrorCode == SocketError.ConnectionRefused

@@ -1,10 +1,11 @@
-namespace Library.AppHost.Tests;
+namespace Library.Testing;
 
-internal static class Poll
+public static class Poll
 {
     /// <summary>Polls until the condition holds, failing after the deadline: never a fixed sleep.</summary>
     public static async Task UntilAsync(Func<bool> condition, TimeSpan deadline, string what)
     {
+        ArgumentNullException.ThrowIfNull(condition);
         var until = DateTime.UtcNow + deadline;
         while (!condition())
         {
