@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Library.SharedKernel.Contracts;
 using Library.SharedKernel.Domain;
 using Library.SharedKernel.Persistence;
@@ -61,6 +62,8 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
     private static readonly ActivitySource s_activity = new("Library.Messaging");
     private IChannel? _channel;
     private string? _inboxInsert;
+    private Channel<(IChannel Channel, BasicDeliverEventArgs Delivery)>[] _lanes = [];
+    private Task[] _workers = [];
 
     public string Queue => consumer;
 
@@ -108,16 +111,59 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
             await _channel.QueueBindAsync(Queue, RabbitMQTopology.Exchange, type, cancellationToken: cancellationToken);
         }
 
+        // Messages are handled by several lanes at once; each aggregate always lands in the same lane, so its
+        // messages stay in publication order while different aggregates proceed in parallel.
+        var lanes = Math.Max(1, configuration.GetValue("Messaging:ConsumerLanes", 8));
+        _lanes = [.. Enumerable.Range(0, lanes).Select(_ => Channel.CreateUnbounded<(IChannel, BasicDeliverEventArgs)>(new UnboundedChannelOptions { SingleReader = true }))];
+        _workers = [.. _lanes.Select(lane => Task.Run(() => RunLaneAsync(lane.Reader)))];
         var basicConsumer = new AsyncEventingBasicConsumer(_channel);
-        basicConsumer.ReceivedAsync += OnReceivedAsync;
+        basicConsumer.ReceivedAsync += DispatchAsync;
         await _channel.BasicConsumeAsync(Queue, autoAck: false, basicConsumer, cancellationToken);
         var types = string.Join(", ", subscriptions.Types);
         LogConsuming(logger, Queue, types);
     }
 
-    private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
+    private Task DispatchAsync(object sender, BasicDeliverEventArgs delivery)
     {
-        var channel = ((AsyncEventingBasicConsumer)sender).Channel;
+        var key = delivery.BasicProperties.Headers?.TryGetValue(RabbitMQTopology.AggregateKeyHeader, out var raw) == true && raw is byte[] bytes
+            ? Encoding.UTF8.GetString(bytes)
+            : delivery.BasicProperties.MessageId ?? string.Empty;
+        var lane = (int)((uint)StableHash(key) % (uint)_lanes.Length);
+
+        // The body's memory belongs to the client library only during this callback.
+        var copy = new BasicDeliverEventArgs(delivery.ConsumerTag, delivery.DeliveryTag, delivery.Redelivered, delivery.Exchange, delivery.RoutingKey, delivery.BasicProperties, delivery.Body.ToArray());
+        return _lanes[lane].Writer.WriteAsync((((AsyncEventingBasicConsumer)sender).Channel, copy)).AsTask();
+    }
+
+    private async Task RunLaneAsync(ChannelReader<(IChannel Channel, BasicDeliverEventArgs Delivery)> lane)
+    {
+        await foreach (var (channel, delivery) in lane.ReadAllAsync())
+        {
+            try
+            {
+                await OnReceivedAsync(channel, delivery);
+            }
+            catch (Exception e)
+            {
+                // An ack or nack that cannot be sent (the channel closed meanwhile): the broker redelivers the message.
+                LogSettleFailed(logger, delivery.BasicProperties.MessageId ?? "?", e.Message);
+            }
+        }
+    }
+
+    private static int StableHash(string value)
+    {
+        var hash = 17;
+        foreach (var c in value)
+        {
+            hash = unchecked((hash * 31) + c);
+        }
+
+        return hash;
+    }
+
+    private async Task OnReceivedAsync(IChannel channel, BasicDeliverEventArgs delivery)
+    {
         bool handled;
         try
         {
@@ -196,6 +242,13 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
             await _channel.CloseAsync(cancellationToken);
         }
 
+        foreach (var lane in _lanes)
+        {
+            lane.Writer.TryComplete();
+        }
+
+        await Task.WhenAll(_workers).WaitAsync(cancellationToken);
+
         await base.StopAsync(cancellationToken);
     }
 
@@ -207,6 +260,9 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Handling {Type} message {MessageId} failed; it goes back to the queue")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, string type, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not settle message {MessageId}: {Message}; the broker will redeliver it")]
+    private static partial void LogSettleFailed(ILogger logger, string messageId, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring a message of unhandled type {Type}")]
     private static partial void LogUnknownMessage(ILogger logger, string type);

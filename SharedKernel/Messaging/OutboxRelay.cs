@@ -147,7 +147,7 @@ public sealed partial class OutboxRelay<TDbContext>(
             ContentType = "application/json",
             DeliveryMode = DeliveryModes.Persistent,
             Timestamp = new AmqpTimestamp(message.OccurredAt.ToUnixTimeSeconds()),
-            Headers = new Dictionary<string, object?>(),
+            Headers = new Dictionary<string, object?> { [RabbitMQTopology.AggregateKeyHeader] = Encoding.UTF8.GetBytes(message.AggregateKey) },
         };
         if (message.TraceParent is not null)
         {

@@ -8,6 +8,9 @@ public static class RabbitMQTopology
     public const string Exchange = "library.events";
     public const string DeadLetterExchange = "library.events.dead-letter";
 
+    /// <summary>AMQP header with the outbox's aggregate key: consumers keep each aggregate's messages in order by it.</summary>
+    public const string AggregateKeyHeader = "aggregate-key";
+
     public static async Task DeclareExchangesAsync(IChannel channel, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(channel);
