@@ -15,6 +15,11 @@ public sealed partial class ReservationReaper(IServiceScopeFactory scopes, IConf
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!configuration.GetValue("Catalog:ReaperEnabled", true))
+        {
+            return;
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -47,7 +52,11 @@ public sealed partial class ReservationReaper(IServiceScopeFactory scopes, IConf
             var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
             var now = timeProvider.GetUtcNow();
             var cutoff = now - configuration.GetValue("Catalog:ReservationTtl", TimeSpan.FromSeconds(300));
-            var stale = await db.BorrowOperations.Where(o => o.Status == BorrowOperationStatus.Reserved && o.CreatedAt < cutoff).OrderBy(o => o.CreatedAt).Take(50).ToListAsync(cancellationToken);
+            // Replicas reap side by side: each claims the operations it releases and skips those another holds.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var stale = await db.BorrowOperations
+                .FromSqlInterpolated($"SELECT * FROM catalog.borrow_operations WHERE status = 'reserved' AND created_at < {cutoff} ORDER BY created_at LIMIT 50 FOR UPDATE SKIP LOCKED")
+                .ToListAsync(cancellationToken);
             if (stale.Count == 0)
             {
                 return released;
@@ -63,14 +72,9 @@ public sealed partial class ReservationReaper(IServiceScopeFactory scopes, IConf
                 }
             }
 
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateConcurrencyException)
-            {
-                // A LoanCreated confirmed one of them at the same moment; the next pass sees the current state.
-            }
+            // A LoanCreated handled at the same moment waits for this transaction and then finds the operation released.
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
     }
 

@@ -12,6 +12,11 @@ public sealed partial class OverdueSweep(IServiceScopeFactory scopes, IConfigura
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!configuration.GetValue("Lending:OverdueSweepEnabled", true))
+        {
+            return;
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -43,7 +48,12 @@ public sealed partial class OverdueSweep(IServiceScopeFactory scopes, IConfigura
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
             var now = timeProvider.GetUtcNow();
-            var due = await db.Loans.Where(l => l.Status == LoanStatus.Active && l.DueDate < now).OrderBy(l => l.DueDate).Take(100).ToListAsync(cancellationToken);
+
+            // Replicas sweep side by side: each claims the rows it marks and skips those another holds.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var due = await db.Loans
+                .FromSqlInterpolated($"SELECT * FROM lending.loans WHERE status = 'active' AND due_date < {now} ORDER BY due_date LIMIT 100 FOR UPDATE SKIP LOCKED")
+                .ToListAsync(cancellationToken);
             if (due.Count == 0)
             {
                 return marked;
@@ -58,6 +68,7 @@ public sealed partial class OverdueSweep(IServiceScopeFactory scopes, IConfigura
             }
 
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
     }
 

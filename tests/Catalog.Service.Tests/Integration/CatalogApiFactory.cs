@@ -18,6 +18,8 @@ public sealed class CatalogApiFactory(CatalogServers servers) : WebApplicationFa
             builder.UseSetting($"ConnectionStrings:{name}", value);
         }
 
+        // Tests run the scheduled job themselves, at the fake time they choose.
+        builder.UseSetting("Catalog:ReaperEnabled", "false");
         builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 }

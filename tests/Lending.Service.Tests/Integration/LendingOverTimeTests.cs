@@ -1,0 +1,116 @@
+using Library.Lending.Application.Events;
+using Library.Lending.Domain.Loans;
+using Library.Lending.Infrastructure.Jobs;
+using Library.Lending.Infrastructure.Persistence;
+using Library.SharedKernel.Contracts.Catalog;
+using Library.SharedKernel.Contracts.Patron;
+using Library.SharedKernel.Messaging;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Library.Lending.Tests.Integration;
+
+/// <summary>Lending's decisions and its overdue sweep against real PostgreSQL, with a fake clock.</summary>
+public sealed class LendingOverTimeTests(LendingServers servers) : IAsyncLifetime
+{
+    private readonly LendingApiFactory _factory = new(servers);
+
+    public ValueTask InitializeAsync()
+    {
+        _ = _factory.Services; // starts the host: migrations applied
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
+
+    [Fact]
+    public async Task OverdueSweep_MarksAPastDueLoanOverdueAndPublishesLoanOverdueOnce()
+    {
+        var loanId = await LendAsync(Snapshot(Guid.CreateVersion7()));
+        _factory.Clock.Advance(TimeSpan.FromDays(14) + TimeSpan.FromSeconds(1));
+        var sweep = _factory.Services.GetRequiredService<OverdueSweep>();
+
+        await sweep.SweepAsync(CancellationToken.None);
+        await sweep.SweepAsync(CancellationToken.None);
+
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+        (await db.Loans.AsNoTracking().SingleAsync(l => l.Id == loanId)).Status.ShouldBe(LoanStatus.Overdue);
+        (await db.Set<OutboxMessage>().AsNoTracking().CountAsync(m => m.AggregateKey == loanId.ToString() && m.Type == "lending.loan-overdue.v1")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task OverdueSweep_LeavesALoanThatIsDueTodayAlone()
+    {
+        var loanId = await LendAsync(Snapshot(Guid.CreateVersion7()));
+        _factory.Clock.Advance(TimeSpan.FromDays(14));
+
+        await _factory.Services.GetRequiredService<OverdueSweep>().SweepAsync(CancellationToken.None);
+
+        await using var scope = _factory.Services.CreateAsyncScope();
+        (await scope.ServiceProvider.GetRequiredService<LendingDbContext>().Loans.AsNoTracking().SingleAsync(l => l.Id == loanId)).Status.ShouldBe(LoanStatus.Active);
+    }
+
+    [Fact]
+    public async Task Reservation_ForAPatronLendingHasNeverHeardOf_IsDecidedOnItsSnapshot()
+    {
+        var loanId = await LendAsync(Snapshot(Guid.CreateVersion7()));
+        loanId.ShouldNotBe(default);
+    }
+
+    [Fact]
+    public async Task Reservation_WithAnOlderSnapshotThanTheProjection_IsDecidedOnTheProjection()
+    {
+        var patronId = Guid.CreateVersion7();
+        await HandleAsync(new PatronSuspended(patronId, "reader@example.org", "regular", "Fines", Version: 3));
+
+        var operationId = Guid.CreateVersion7();
+        await HandleAsync(new BookReserved(operationId, Guid.CreateVersion7(), "Stale", Snapshot(patronId, suspended: false, version: 2), _factory.Clock.GetUtcNow()));
+
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+        (await db.Loans.AnyAsync(l => l.OperationId == operationId)).ShouldBeFalse();
+        var rejection = await db.Set<OutboxMessage>().AsNoTracking().SingleAsync(m => m.AggregateKey == operationId.ToString());
+        rejection.Type.ShouldBe("lending.loan-rejected.v1");
+        rejection.Envelope.ShouldContain("patron is suspended");
+    }
+
+    [Fact]
+    public async Task Reservation_WithANewerSnapshotThanTheProjection_IsDecidedOnTheSnapshot()
+    {
+        var patronId = Guid.CreateVersion7();
+        await HandleAsync(new PatronSuspended(patronId, "reader@example.org", "regular", "Fines", Version: 2));
+
+        var loanId = await LendAsync(Snapshot(patronId, suspended: false, version: 3));
+
+        loanId.ShouldNotBe(default);
+    }
+
+    private static PatronSnapshot Snapshot(Guid patronId, bool suspended = false, int version = 1)
+        => new(patronId, "reader@example.org", "regular", suspended, version);
+
+    private async Task<LoanId> LendAsync(PatronSnapshot patron)
+    {
+        var operationId = Guid.CreateVersion7();
+        await HandleAsync(new BookReserved(operationId, Guid.CreateVersion7(), "A Book", patron, _factory.Clock.GetUtcNow()));
+        await using var scope = _factory.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<LendingDbContext>().Loans.AsNoTracking().SingleAsync(l => l.OperationId == operationId)).Id;
+    }
+
+    /// <summary>Runs the handler the way the consumer does: in one transaction on a fresh scope.</summary>
+    private async Task HandleAsync<TEvent>(TEvent integrationEvent)
+        where TEvent : IIntegrationEvent
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var envelope = new IntegrationEventEnvelope(Guid.CreateVersion7(), typeof(TEvent).Name, _factory.Clock.GetUtcNow(), Guid.CreateVersion7(), null, default);
+        object handler = integrationEvent switch
+        {
+            BookReserved => scope.ServiceProvider.GetRequiredService<BookReservedHandler>(),
+            _ => scope.ServiceProvider.GetRequiredService<PatronEventsHandler>(),
+        };
+        await ((IIntegrationEventHandler<TEvent>)handler).HandleAsync(integrationEvent, envelope, CancellationToken.None);
+        await transaction.CommitAsync();
+    }
+}
