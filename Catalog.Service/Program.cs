@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Library.Catalog.Api;
 using Library.Catalog.Application;
 using Library.Catalog.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Persistence;
@@ -24,6 +25,7 @@ builder.Services.AddCatalogApplication();
 var app = builder.Build();
 
 app.UseApiDefaults();
+app.UseCacheInvalidation();
 app.UseIdempotencyReceipts<CatalogDbContext>();
 app.MapOpenApi();
 app.MapDefaultEndpoints();

@@ -5,6 +5,7 @@ using Library.Catalog.Application.Borrowing;
 using Library.Catalog.Infrastructure.Jobs;
 using Library.Catalog.Infrastructure.Patrons;
 using Library.Catalog.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Contracts.Lending;
 using Library.SharedKernel.Messaging;
 using Library.SharedKernel.Resources;
@@ -17,6 +18,7 @@ public static class DependencyInjection
 
     public static IServiceCollection AddCatalogApplication(this IServiceCollection services)
     {
+        services.AddQueryCache(Consumer);
         services.AddScoped<AddBookHandler>();
         services.AddScoped<GetBookHandler>();
         services.AddScoped<ListBooksHandler>();

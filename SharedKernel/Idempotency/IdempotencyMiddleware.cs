@@ -134,6 +134,12 @@ public sealed class IdempotencyMiddleware<TDbContext>(RequestDelegate next, Time
                 [context.Response.StatusCode, (object?)context.Response.ContentType ?? DBNull.Value, (object?)context.Response.Headers.Location.ToString() ?? DBNull.Value, body, principal, context.Request.Method, route, key!],
                 ct);
             await transaction.CommitAsync(ct);
+
+            // Before the client sees the answer, so its next read sees its write.
+            if (context.RequestServices.GetService(typeof(Caching.CacheInvalidations)) is Caching.CacheInvalidations invalidations)
+            {
+                await invalidations.FlushAsync();
+            }
         }
 
         buffer.Position = 0;

@@ -232,6 +232,11 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
         }
 
         await transaction.CommitAsync(cancellationToken);
+        if (scope.ServiceProvider.GetService<Caching.CacheInvalidations>() is { } invalidations)
+        {
+            await invalidations.FlushAsync();
+        }
+
         return true;
     }
 

@@ -25,7 +25,7 @@ public sealed class BorrowSagaTests(LibrarySystem system)
         loan!["status"]!.GetValue<string>().ShouldBe("active");
         loan["bookId"]!.GetValue<string>().ShouldBe(book);
         loan["patronId"]!.GetValue<string>().ShouldBe(patron);
-        (await _gateway.GetFromJsonAsync<JsonObject>($"/books/{book}"))!["status"]!.GetValue<string>().ShouldBe("borrowed");
+        (await _gateway.WaitForBookStatusAsync(book, "borrowed"))["status"]!.GetValue<string>().ShouldBe("borrowed");
     }
 
     [Theory]
@@ -57,7 +57,7 @@ public sealed class BorrowSagaTests(LibrarySystem system)
 
         released["failureReason"]!.GetValue<string>().ShouldBe("borrowing limit of 5 reached");
         released["loanId"].ShouldBeNull();
-        (await _gateway.GetFromJsonAsync<JsonObject>($"/books/{sixth}"))!["status"]!.GetValue<string>().ShouldBe("available");
+        (await _gateway.WaitForBookStatusAsync(sixth, "available"))["status"]!.GetValue<string>().ShouldBe("available");
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class BorrowSagaTests(LibrarySystem system)
         again.Body["returnedAt"]!.GetValue<string>().ShouldBe(returned.Body["returnedAt"]!.GetValue<string>());
         returned.Body["wasOverdue"]!.GetValue<bool>().ShouldBeFalse();
         await _gateway.WaitForOperationAsync($"/borrow-operations/{first["id"]}", "returned");
-        (await _gateway.GetFromJsonAsync<JsonObject>($"/books/{book}"))!["status"]!.GetValue<string>().ShouldBe("available");
+        (await _gateway.WaitForBookStatusAsync(book, "available"))["status"]!.GetValue<string>().ShouldBe("available");
 
         await _gateway.BorrowAndWaitAsync(book, await _gateway.RegisterPatronIdAsync(), "borrowed");
     }

@@ -77,6 +77,25 @@ internal static class Json
         return await client.WaitForOperationAsync(response.Headers.Location!.ToString(), states);
     }
 
+    /// <summary>
+    /// Polls a book until it shows the status. A change made by an event handler reaches the cache a moment after
+    /// its commit (the handler's own borrow operation may already show it), so this is eventual by design.
+    /// </summary>
+    public static async Task<JsonObject> WaitForBookStatusAsync(this HttpClient client, string bookId, string status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            var book = (await client.GetFromJsonAsync<JsonObject>($"/books/{bookId}"))!;
+            if (book["status"]!.GetValue<string>() == status || DateTime.UtcNow > deadline)
+            {
+                return book;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>How many books carry the marker in their title: proves what a failed request did not write.</summary>
     public static async Task<int> CountBooksTitledAsync(this HttpClient client, string marker)
     {

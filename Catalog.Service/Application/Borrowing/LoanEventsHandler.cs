@@ -1,5 +1,7 @@
 using Library.Catalog.Domain.Borrowing;
 using Library.Catalog.Infrastructure.Persistence;
+using Library.Catalog.Application.Books;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Contracts.Lending;
 using Library.SharedKernel.Domain;
 using Library.SharedKernel.Messaging;
@@ -8,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Library.Catalog.Application.Borrowing;
 
 /// <summary>Steps 3 and 5 of the borrow saga on the catalog side (SPEC §3); replays change nothing.</summary>
-public sealed class LoanEventsHandler(CatalogDbContext db, TimeProvider timeProvider) :
+public sealed class LoanEventsHandler(CatalogDbContext db, CacheInvalidations invalidations, TimeProvider timeProvider) :
     IIntegrationEventHandler<LoanCreated>,
     IIntegrationEventHandler<LoanRejected>,
     IIntegrationEventHandler<LoanReturned>
@@ -33,6 +35,7 @@ public sealed class LoanEventsHandler(CatalogDbContext db, TimeProvider timeProv
         var book = await db.Books.SingleAsync(b => b.Id == operation.BookId, cancellationToken);
         if (step(operation, book, timeProvider.UtcNowMicroseconds()))
         {
+            invalidations.Touch(BookCache.Changed(book.Id)); // flushed by the consumer after its commit
             await db.SaveChangesAsync(cancellationToken);
         }
     }

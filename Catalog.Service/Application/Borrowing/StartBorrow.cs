@@ -2,6 +2,8 @@ using Library.Catalog.Domain.Books;
 using Library.Catalog.Domain.Borrowing;
 using Library.Catalog.Infrastructure.Patrons;
 using Library.Catalog.Infrastructure.Persistence;
+using Library.Catalog.Application.Books;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Domain;
 using Library.SharedKernel.Http;
 using Microsoft.EntityFrameworkCore;
@@ -33,7 +35,7 @@ public sealed record BorrowOperationResponse(
 /// Step 1 of the borrow saga (SPEC §3): ask Patron whether the patron may borrow (403 fast), reserve the book
 /// (409 if taken), record the operation and its BookReserved event in one transaction, answer 202.
 /// </summary>
-public sealed class StartBorrowHandler(CatalogDbContext db, PatronEligibilityClient patrons, TimeProvider timeProvider)
+public sealed class StartBorrowHandler(CatalogDbContext db, PatronEligibilityClient patrons, CacheInvalidations invalidations, TimeProvider timeProvider)
 {
     public static readonly DomainError UnknownPatron = new("patron.unknown", "No patron with this id may borrow.", ErrorKind.Forbidden);
 
@@ -69,9 +71,11 @@ public sealed class StartBorrowHandler(CatalogDbContext db, PatronEligibilityCli
         var borrower = await patrons.GetAsync(patronId, cancellationToken) ?? throw new DomainErrorException(UnknownPatron);
         var operation = BorrowOperation.Start(book, borrower, timeProvider.UtcNowMicroseconds());
         db.BorrowOperations.Add(operation);
+        invalidations.Touch(BookCache.Changed(book.Id));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await invalidations.AfterSaveAsync(db);
         }
         catch (DbUpdateException e) when (e is DbUpdateConcurrencyException || e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {

@@ -1,4 +1,6 @@
+using Library.Catalog.Application.Books;
 using Library.Catalog.Domain.Borrowing;
+using Library.SharedKernel.Caching;
 using Library.Catalog.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -50,6 +52,7 @@ public sealed partial class ReservationReaper(IServiceScopeFactory scopes, IConf
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
+            var invalidations = scope.ServiceProvider.GetRequiredService<CacheInvalidations>();
             var now = timeProvider.GetUtcNow();
             var cutoff = now - configuration.GetValue("Catalog:ReservationTtl", TimeSpan.FromSeconds(300));
             // Replicas reap side by side: each claims the operations it releases and skips those another holds.
@@ -69,12 +72,14 @@ public sealed partial class ReservationReaper(IServiceScopeFactory scopes, IConf
                 if (operation.Release(books[operation.BookId], ExpiredReason, Library.SharedKernel.Domain.Clock.TruncateToMicroseconds(now)))
                 {
                     released++;
+                    invalidations.Touch(BookCache.Changed(operation.BookId));
                 }
             }
 
             // A LoanCreated handled at the same moment waits for this transaction and then finds the operation released.
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            await invalidations.FlushAsync();
         }
     }
 

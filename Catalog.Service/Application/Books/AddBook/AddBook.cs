@@ -1,5 +1,6 @@
 using Library.Catalog.Domain.Books;
 using Library.Catalog.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Domain;
 using Library.SharedKernel.Http;
 
@@ -7,7 +8,7 @@ namespace Library.Catalog.Application.Books.AddBook;
 
 public sealed record AddBookCommand(string? Title, string? Author, string? Isbn);
 
-public sealed class AddBookHandler(CatalogDbContext db, TimeProvider timeProvider)
+public sealed class AddBookHandler(CatalogDbContext db, CacheInvalidations invalidations, TimeProvider timeProvider)
 {
     public async Task<BookResponse> HandleAsync(AddBookCommand command, CancellationToken cancellationToken)
     {
@@ -20,7 +21,9 @@ public sealed class AddBookHandler(CatalogDbContext db, TimeProvider timeProvide
 
         var book = Book.Add(title!, author!, isbn, timeProvider.UtcNowMicroseconds());
         db.Books.Add(book);
+        invalidations.Touch(BookCache.AllLists);
         await db.SaveChangesAsync(cancellationToken);
+        await invalidations.AfterSaveAsync(db);
         return BookResponse.From(book);
     }
 }

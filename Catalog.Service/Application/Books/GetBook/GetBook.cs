@@ -1,10 +1,11 @@
 using Library.Catalog.Domain.Books;
 using Library.Catalog.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Microsoft.EntityFrameworkCore;
 
 namespace Library.Catalog.Application.Books.GetBook;
 
-public sealed class GetBookHandler(CatalogDbContext db)
+public sealed class GetBookHandler(CatalogDbContext db, QueryCache cache)
 {
     private static readonly Func<CatalogDbContext, BookId, CancellationToken, Task<BookResponse?>> s_byId =
         EF.CompileAsyncQuery((CatalogDbContext context, BookId id, CancellationToken _) =>
@@ -13,5 +14,6 @@ public sealed class GetBookHandler(CatalogDbContext db)
                 .Select(b => new BookResponse(b.Id.Value, b.Title, b.Author, b.Isbn, b.Status, b.Version))
                 .FirstOrDefault());
 
-    public Task<BookResponse?> HandleAsync(BookId id, CancellationToken cancellationToken) => s_byId(db, id, cancellationToken);
+    public Task<BookResponse?> HandleAsync(BookId id, CancellationToken cancellationToken)
+        => cache.GetOrLoadAsync($"book:{id}", BookCache.Of(id), ct => s_byId(db, id, ct), cancellationToken);
 }

@@ -1,5 +1,6 @@
 using Library.Catalog.Domain.Books;
 using Library.Catalog.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Pagination;
 using Library.SharedKernel.Text;
@@ -10,7 +11,7 @@ namespace Library.Catalog.Application.Books.ListBooks;
 public sealed record ListBooksQuery(string? Title, string? Author, string? Status, int? Limit, string? Cursor);
 
 /// <summary>Keyset page of books ordered by id (creation order); title and author are case-insensitive substrings.</summary>
-public sealed class ListBooksHandler(CatalogDbContext db)
+public sealed class ListBooksHandler(CatalogDbContext db, QueryCache cache)
 {
     private const int MaxFilterLength = 200;
 
@@ -35,6 +36,11 @@ public sealed class ListBooksHandler(CatalogDbContext db)
 
         var page = PageRequest.Create(query.Limit, query.Cursor, KeysetCursor.Fingerprint("books", title, author, status?.ToString()), errors);
         errors.ThrowIfAny();
+        return (await cache.GetOrLoadAsync($"books:{page.QueryFingerprint}:{page.After}:{page.Limit}", BookCache.AllLists, ct => LoadAsync(page, title, author, status, ct), cancellationToken))!;
+    }
+
+    private async Task<Page<BookResponse>?> LoadAsync(PageRequest page, string? title, string? author, BookStatus? status, CancellationToken cancellationToken)
+    {
 
         var books = db.Books.AsNoTracking();
         if (title is not null)
