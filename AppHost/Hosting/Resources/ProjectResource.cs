@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Globalization;
 using System.Reflection;
 
@@ -106,6 +107,15 @@ public sealed class ProjectResource(string name, string projectPath) : Executabl
         foreach (var (name, value) in _environment)
         {
             environment[name] = value();
+        }
+
+        // Operator overrides for one service, e.g. --ServiceEnvironment:catalog-api:Cache__Enabled=false.
+        foreach (var setting in context.Configuration.GetSection($"ServiceEnvironment:{Name}").GetChildren())
+        {
+            if (setting.Value is not null)
+            {
+                environment[setting.Key] = setting.Value;
+            }
         }
 
         return new ProcessSpec("dotnet", [AssemblyPath], environment, Path.GetDirectoryName(AssemblyPath)!);
