@@ -1,6 +1,7 @@
 using Library.Lending.Api;
 using Library.Lending.Application;
 using Library.Lending.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Persistence;
@@ -24,6 +25,7 @@ builder.Services.AddLendingApplication();
 var app = builder.Build();
 
 app.UseApiDefaults();
+app.UseCacheInvalidation();
 app.UseIdempotencyReceipts<LendingDbContext>();
 app.MapOpenApi();
 app.MapDefaultEndpoints();

@@ -1,6 +1,7 @@
 using Library.Patron.Api;
 using Library.Patron.Application;
 using Library.Patron.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Messaging;
@@ -26,6 +27,7 @@ builder.Services.AddOutboxRelay<PatronDbContext>();
 var app = builder.Build();
 
 app.UseApiDefaults();
+app.UseCacheInvalidation();
 app.UseIdempotencyReceipts<PatronDbContext>();
 app.MapOpenApi();
 app.MapDefaultEndpoints();

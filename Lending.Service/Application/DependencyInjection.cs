@@ -3,6 +3,7 @@ using Library.Lending.Application.Loans;
 using Library.Lending.Infrastructure;
 using Library.Lending.Infrastructure.Jobs;
 using Library.Lending.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Contracts.Catalog;
 using Library.SharedKernel.Contracts.Patron;
 using Library.SharedKernel.Messaging;
@@ -15,6 +16,7 @@ public static class DependencyInjection
 
     public static IServiceCollection AddLendingApplication(this IServiceCollection services)
     {
+        services.AddQueryCache(Consumer);
         services.AddSingleton<LendingPolicyProvider>();
         services.AddScoped<LoanCommands>();
         services.AddScoped<LoanQueries>();

@@ -1,4 +1,5 @@
 using Library.Patron.Application.Patrons;
+using Library.SharedKernel.Caching;
 
 namespace Library.Patron.Application;
 
@@ -6,6 +7,7 @@ public static class DependencyInjection
 {
     public static IServiceCollection AddPatronApplication(this IServiceCollection services)
     {
+        services.AddQueryCache("patron");
         services.AddScoped<RegisterPatronHandler>();
         services.AddScoped<ChangePatronHandler>();
         services.AddScoped<PatronQueries>();

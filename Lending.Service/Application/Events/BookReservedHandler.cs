@@ -1,4 +1,6 @@
+using Library.Lending.Application.Loans;
 using Library.Lending.Domain.Loans;
+using Library.SharedKernel.Caching;
 using Library.Lending.Infrastructure;
 using Library.Lending.Infrastructure.Persistence;
 using Library.SharedKernel.Contracts.Catalog;
@@ -14,7 +16,7 @@ namespace Library.Lending.Application.Events;
 /// Step 2 of the borrow saga (SPEC §3): decide with the newer of the reservation's patron snapshot and the
 /// borrower projection, apply the lending policy, and create the loan or reject the reservation.
 /// </summary>
-public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvider policies, TimeProvider timeProvider) : IIntegrationEventHandler<BookReserved>
+public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvider policies, CacheInvalidations invalidations, TimeProvider timeProvider) : IIntegrationEventHandler<BookReserved>
 {
     public async Task HandleAsync(BookReserved e, IntegrationEventEnvelope envelope, CancellationToken cancellationToken)
     {
@@ -31,7 +33,9 @@ public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvid
         var now = timeProvider.UtcNowMicroseconds();
         try
         {
-            db.Loans.Add(Loan.Lend(e.OperationId, e.BookId, e.BookTitle, borrower, outstanding, policies.Current, now));
+            var loan = Loan.Lend(e.OperationId, e.BookId, e.BookTitle, borrower, outstanding, policies.Current, now);
+            db.Loans.Add(loan);
+            invalidations.Touch(LoanCache.Changed(loan.Id)); // flushed by the consumer after its commit
             await db.SaveChangesAsync(cancellationToken);
         }
         catch (BusinessRuleViolationException rule)
@@ -54,7 +58,7 @@ public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvid
 }
 
 /// <summary>Step 6 of the saga: a reservation Catalog released (e.g. expired) cancels the loan made for it.</summary>
-public sealed class BookReservationReleasedHandler(LendingDbContext db, TimeProvider timeProvider) : IIntegrationEventHandler<BookReservationReleased>
+public sealed class BookReservationReleasedHandler(LendingDbContext db, CacheInvalidations invalidations, TimeProvider timeProvider) : IIntegrationEventHandler<BookReservationReleased>
 {
     public async Task HandleAsync(BookReservationReleased e, IntegrationEventEnvelope envelope, CancellationToken cancellationToken)
     {
@@ -62,6 +66,7 @@ public sealed class BookReservationReleasedHandler(LendingDbContext db, TimeProv
         var loan = await db.Loans.SingleOrDefaultAsync(l => l.OperationId == e.OperationId, cancellationToken);
         if (loan is not null && loan.Cancel(e.Reason, timeProvider.UtcNowMicroseconds()))
         {
+            invalidations.Touch(LoanCache.Changed(loan.Id));
             await db.SaveChangesAsync(cancellationToken);
         }
     }

@@ -1,6 +1,7 @@
 using Library.Lending.Domain.Loans;
 using Library.Lending.Infrastructure;
 using Library.Lending.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Domain;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,7 +14,7 @@ public sealed record ReturnLoanCommand(LoanId LoanId);
 public sealed record ReturnBookCommand(Guid BookId);
 
 /// <summary>The borrower's and librarian's changes to a loan: extend and return (SPEC §2).</summary>
-public sealed class LoanCommands(LendingDbContext db, LendingPolicyProvider policies, TimeProvider timeProvider)
+public sealed class LoanCommands(LendingDbContext db, LendingPolicyProvider policies, CacheInvalidations invalidations, TimeProvider timeProvider)
 {
     public const int DefaultExtensionDays = 7;
 
@@ -24,7 +25,9 @@ public sealed class LoanCommands(LendingDbContext db, LendingPolicyProvider poli
         ArgumentNullException.ThrowIfNull(command);
         var loan = await LoadAsync(command.LoanId, cancellationToken);
         loan.Extend(command.Days ?? DefaultExtensionDays, policies.Current, timeProvider.UtcNowMicroseconds());
+        invalidations.Touch(LoanCache.Changed(loan.Id));
         await db.SaveChangesAsync(cancellationToken);
+        await invalidations.AfterSaveAsync(db);
         return new LoanExtendedResponse(loan.Id.Value, loan.DueDate);
     }
 
@@ -46,7 +49,9 @@ public sealed class LoanCommands(LendingDbContext db, LendingPolicyProvider poli
     private async Task<LoanReturnedResponse> ReturnAsync(Loan loan, CancellationToken cancellationToken)
     {
         loan.Return(timeProvider.UtcNowMicroseconds());
+        invalidations.Touch(LoanCache.Changed(loan.Id));
         await db.SaveChangesAsync(cancellationToken);
+        await invalidations.AfterSaveAsync(db);
         return new LoanReturnedResponse(loan.Id.Value, loan.ReturnedAt!.Value, loan.WasOverdue!.Value);
     }
 

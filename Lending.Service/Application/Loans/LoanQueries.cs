@@ -1,5 +1,6 @@
 using Library.Lending.Domain.Loans;
 using Library.Lending.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Pagination;
 using Microsoft.EntityFrameworkCore;
@@ -9,9 +10,12 @@ namespace Library.Lending.Application.Loans;
 public sealed record ListLoansQuery(string? PatronId, string? Status, bool? Overdue, int? Limit, string? Cursor);
 
 /// <summary>The read side of Lending. Loans list newest first (UUIDv7 ids follow borrowedAt).</summary>
-public sealed class LoanQueries(LendingDbContext db, TimeProvider timeProvider)
+public sealed class LoanQueries(LendingDbContext db, QueryCache cache, TimeProvider timeProvider)
 {
     public Task<LoanResponse?> GetAsync(LoanId id, CancellationToken cancellationToken)
+        => cache.GetOrLoadAsync($"loan:{id}", LoanCache.Of(id), ct => LoadAsync(id, ct), cancellationToken);
+
+    private Task<LoanResponse?> LoadAsync(LoanId id, CancellationToken cancellationToken)
         => db.Loans.AsNoTracking().Where(l => l.Id == id)
             .Select(l => new LoanResponse(l.Id.Value, l.PatronId, l.PatronEmail, l.BookId, l.BookTitle, l.BorrowedAt, l.DueDate, l.ReturnedAt, l.Status, l.Extensions))
             .FirstOrDefaultAsync(cancellationToken);
@@ -49,6 +53,15 @@ public sealed class LoanQueries(LendingDbContext db, TimeProvider timeProvider)
         var page = PageRequest.Create(query.Limit, query.Cursor, KeysetCursor.Fingerprint("loans", patronId?.ToString(), status?.ToString(), query.Overdue?.ToString()), errors);
         errors.ThrowIfAny();
 
+        // "Overdue" depends on the clock, not only on writes, so those lists are always read fresh.
+        return query.Overdue is not null
+            ? (await LoadAsync(page, patronId, status, query.Overdue, cancellationToken))!
+            : (await cache.GetOrLoadAsync($"loans:{page.QueryFingerprint}:{page.After}:{page.Limit}", LoanCache.AllLists, ct => LoadAsync(page, patronId, status, null, ct), cancellationToken))!;
+    }
+
+    private async Task<Page<LoanResponse>?> LoadAsync(PageRequest page, Guid? patronId, LoanStatus? status, bool? overdueFilter, CancellationToken cancellationToken)
+    {
+
         var loans = db.Loans.AsNoTracking();
         if (patronId is { } p)
         {
@@ -60,7 +73,7 @@ public sealed class LoanQueries(LendingDbContext db, TimeProvider timeProvider)
             loans = loans.Where(l => l.Status == s);
         }
 
-        if (query.Overdue is { } overdue)
+        if (overdueFilter is { } overdue)
         {
             // SPEC §4: overdue = outstanding and past due, whether or not the sweep has marked it yet.
             var now = timeProvider.GetUtcNow();
@@ -82,4 +95,14 @@ public sealed class LoanQueries(LendingDbContext db, TimeProvider timeProvider)
             .ToListAsync(cancellationToken);
         return page.ToPage(rows, r => r.Id, r => r);
     }
+}
+
+/// <summary>The cache generations of lending: one per loan and one for every list of loans.</summary>
+public static class LoanCache
+{
+    public const string AllLists = "gen:loans";
+
+    public static string Of(LoanId id) => $"gen:loan:{id}";
+
+    public static string[] Changed(LoanId id) => [Of(id), AllLists];
 }

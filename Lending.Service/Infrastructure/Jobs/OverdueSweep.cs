@@ -1,4 +1,6 @@
+using Library.Lending.Application.Loans;
 using Library.Lending.Domain.Loans;
+using Library.SharedKernel.Caching;
 using Library.Lending.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -47,6 +49,7 @@ public sealed partial class OverdueSweep(IServiceScopeFactory scopes, IConfigura
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+            var invalidations = scope.ServiceProvider.GetRequiredService<CacheInvalidations>();
             var now = timeProvider.GetUtcNow();
 
             // Replicas sweep side by side: each claims the rows it marks and skips those another holds.
@@ -64,11 +67,13 @@ public sealed partial class OverdueSweep(IServiceScopeFactory scopes, IConfigura
                 if (loan.MarkOverdue(now))
                 {
                     marked++;
+                    invalidations.Touch(LoanCache.Changed(loan.Id));
                 }
             }
 
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            await invalidations.FlushAsync();
         }
     }
 

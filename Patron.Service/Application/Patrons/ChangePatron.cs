@@ -1,5 +1,6 @@
 using Library.Patron.Domain.Patrons;
 using Library.Patron.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Domain;
 using Library.SharedKernel.Http;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +14,7 @@ public sealed record ReinstatePatronCommand(PatronId PatronId);
 public sealed record UpgradePatronTierCommand(PatronId PatronId, string? MembershipTier);
 
 /// <summary>The librarian's changes to a patron: suspend, reinstate, upgrade tier (SPEC §2).</summary>
-public sealed class ChangePatronHandler(PatronDbContext db, TimeProvider timeProvider)
+public sealed class ChangePatronHandler(PatronDbContext db, CacheInvalidations invalidations, TimeProvider timeProvider)
 {
     public static readonly Func<PatronId, DomainError> NotFound = id => new("patron.not_found", $"No patron with id {id}.", ErrorKind.NotFound);
 
@@ -47,7 +48,9 @@ public sealed class ChangePatronHandler(PatronDbContext db, TimeProvider timePro
     {
         var patron = await db.Patrons.SingleOrDefaultAsync(p => p.Id == id, cancellationToken) ?? throw new DomainErrorException(NotFound(id));
         change(patron);
+        invalidations.Touch(PatronCache.Of(id), PatronCache.AllLists);
         await db.SaveChangesAsync(cancellationToken);
+        await invalidations.AfterSaveAsync(db);
         return PatronResponse.From(patron);
     }
 }

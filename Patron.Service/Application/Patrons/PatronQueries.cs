@@ -1,5 +1,6 @@
 using Library.Patron.Domain.Patrons;
 using Library.Patron.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Pagination;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +10,7 @@ namespace Library.Patron.Application.Patrons;
 public sealed record ListPatronsQuery(string? Tier, bool? Suspended, int? Limit, string? Cursor);
 
 /// <summary>The read side of the Patron context: projections straight from the table, no tracking.</summary>
-public sealed class PatronQueries(PatronDbContext db)
+public sealed class PatronQueries(PatronDbContext db, QueryCache cache)
 {
     private static readonly Func<PatronDbContext, PatronId, CancellationToken, Task<PatronResponse?>> s_byId =
         EF.CompileAsyncQuery((PatronDbContext context, PatronId id, CancellationToken _) =>
@@ -18,7 +19,8 @@ public sealed class PatronQueries(PatronDbContext db)
                 .Select(p => new PatronResponse(p.Id.Value, p.FirstName, p.LastName, p.Email, p.MembershipTier, p.Suspended, p.SuspendedReason, p.RegisteredAt))
                 .FirstOrDefault());
 
-    public Task<PatronResponse?> GetAsync(PatronId id, CancellationToken cancellationToken) => s_byId(db, id, cancellationToken);
+    public Task<PatronResponse?> GetAsync(PatronId id, CancellationToken cancellationToken)
+        => cache.GetOrLoadAsync($"patron:{id}", PatronCache.Of(id), ct => s_byId(db, id, ct), cancellationToken);
 
     public Task<BorrowerEligibility?> GetEligibilityAsync(PatronId id, CancellationToken cancellationToken)
         => db.Patrons.AsNoTracking()
@@ -45,6 +47,11 @@ public sealed class PatronQueries(PatronDbContext db)
 
         var page = PageRequest.Create(query.Limit, query.Cursor, KeysetCursor.Fingerprint("patrons", tier?.ToWire(), query.Suspended?.ToString()), errors);
         errors.ThrowIfAny();
+        return (await cache.GetOrLoadAsync($"patrons:{page.QueryFingerprint}:{page.After}:{page.Limit}", PatronCache.AllLists, ct => LoadAsync(page, tier, query.Suspended, ct), cancellationToken))!;
+    }
+
+    private async Task<Page<PatronResponse>?> LoadAsync(PageRequest page, MembershipTier? tier, bool? suspendedFilter, CancellationToken cancellationToken)
+    {
 
         var patrons = db.Patrons.AsNoTracking();
         if (tier is { } t)
@@ -52,7 +59,7 @@ public sealed class PatronQueries(PatronDbContext db)
             patrons = patrons.Where(p => p.MembershipTier == t);
         }
 
-        if (query.Suspended is { } suspended)
+        if (suspendedFilter is { } suspended)
         {
             patrons = patrons.Where(p => p.Suspended == suspended);
         }
@@ -70,4 +77,12 @@ public sealed class PatronQueries(PatronDbContext db)
             .ToListAsync(cancellationToken);
         return page.ToPage(rows, r => r.Id, r => r);
     }
+}
+
+/// <summary>The cache generations of the patron context: one per patron and one for every list of patrons.</summary>
+public static class PatronCache
+{
+    public const string AllLists = "gen:patrons";
+
+    public static string Of(PatronId id) => $"gen:patron:{id}";
 }

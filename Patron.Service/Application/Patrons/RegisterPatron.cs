@@ -1,5 +1,6 @@
 using Library.Patron.Domain.Patrons;
 using Library.Patron.Infrastructure.Persistence;
+using Library.SharedKernel.Caching;
 using Library.SharedKernel.Domain;
 using Library.SharedKernel.Http;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +10,7 @@ namespace Library.Patron.Application.Patrons;
 
 public sealed record RegisterPatronCommand(string? FirstName, string? LastName, string? Email, string? MembershipTier);
 
-public sealed class RegisterPatronHandler(PatronDbContext db, TimeProvider timeProvider)
+public sealed class RegisterPatronHandler(PatronDbContext db, CacheInvalidations invalidations, TimeProvider timeProvider)
 {
     public static readonly DomainError EmailTaken = new("patron.email_taken", "A patron with this e-mail address already exists.", ErrorKind.Conflict);
 
@@ -34,9 +35,11 @@ public sealed class RegisterPatronHandler(PatronDbContext db, TimeProvider timeP
 
         var patron = Domain.Patrons.Patron.Register(firstName!, lastName!, email!, tier, timeProvider.UtcNowMicroseconds());
         db.Patrons.Add(patron);
+        invalidations.Touch(PatronCache.AllLists);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await invalidations.AfterSaveAsync(db);
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
