@@ -12,11 +12,26 @@ public static class RedisClientExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = ConfigurationOptions.Parse(ConnectionStrings.Require(builder.Configuration, connectionName));
         options.AbortOnConnectFail = false;
+
+        // While Redis is unreachable, commands fail at once instead of queueing for the full timeout: callers
+        // (the query cache, limiters) fall back immediately and their breakers open within a few calls.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        var connectionString = ConnectionStrings.Require(builder.Configuration, connectionName);
+        if (!connectionString.Contains("asyncTimeout", StringComparison.OrdinalIgnoreCase))
+        {
+            options.AsyncTimeout = 1000;
+        }
+
+        if (!connectionString.Contains("connectTimeout", StringComparison.OrdinalIgnoreCase))
+        {
+            options.ConnectTimeout = 2000;
+        }
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+        // Redis holds caches and counters whose loss the services survive: down means degraded, not dead (SPEC §6).
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             connectionName,
             sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>()),
-            HealthStatus.Unhealthy,
+            HealthStatus.Degraded,
             [Extensions.ReadyTag],
             TimeSpan.FromSeconds(3)));
     }
@@ -32,7 +47,7 @@ public static class RedisClientExtensions
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
-                return HealthCheckResult.Unhealthy("Redis is unreachable.");
+                return new HealthCheckResult(context.Registration.FailureStatus, "Redis is unreachable.");
             }
         }
     }

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Library.SharedKernel.Resources;
+using StackExchange.Redis;
+
+namespace Library.Chaos.Tests;
+
+public sealed class RedisOutageSystem : ChaosSystem;
+
+/// <summary>SPEC §6: Redis down → every read still answers from PostgreSQL, no 5xx; health says degraded.</summary>
+public sealed class RedisOutageTests(RedisOutageSystem system) : IClassFixture<RedisOutageSystem>
+{
+    [Fact]
+    public async Task WithRedisStopped_ReadsAndWritesKeepWorking_AndTheCacheIsUsedAgainOnceItIsBack()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var book = await AddBookAsync($"Outage {marker}");
+        (await system.Gateway.GetAsync($"/books/{book}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await system.App.StopResourceAsync(ResourceNames.Redis);
+
+        for (var i = 0; i < 30; i++)
+        {
+            using var read = await system.Gateway.GetAsync($"/books/{book}");
+            read.StatusCode.ShouldBe(HttpStatusCode.OK);
+            using var list = await system.Gateway.GetAsync($"/books?title={marker}");
+            list.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        await AddBookAsync($"Second {marker}");
+        (await ListAsync(marker)).Count.ShouldBe(2);
+        var ready = await system.Gateway.GetAsync("/health/ready");
+        ready.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
+
+        await system.App.StartResourceAsync(ResourceNames.Redis);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync((await system.App.GetConnectionStringAsync(ResourceNames.Redis))!);
+        var server = redis.GetServers().Single();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!server.Keys(pattern: $"catalog:book:{book}#*").Any() && DateTime.UtcNow < deadline)
+        {
+            (await system.Gateway.GetAsync($"/books/{book}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+            await Task.Delay(200);
+        }
+
+        server.Keys(pattern: $"catalog:book:{book}#*").ShouldNotBeEmpty("reads should be cached again once Redis is back");
+        (await ListAsync(marker)).Count.ShouldBe(2);
+    }
+
+    private async Task<string> AddBookAsync(string title)
+    {
+        using var response = await system.Gateway.PostAsJsonAsync("/books", new { title, author = "Outage" });
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+    }
+
+    private async Task<JsonArray> ListAsync(string marker)
+        => (await system.Gateway.GetFromJsonAsync<JsonObject>($"/books?title={marker}"))!["items"]!.AsArray();
+}
