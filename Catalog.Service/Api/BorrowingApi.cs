@@ -1,3 +1,4 @@
+using Library.SharedKernel.Domain;
 using Library.Catalog.Application.Borrowing;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
@@ -28,7 +29,7 @@ public static class BorrowingApi
 
     private static async Task<Results<Ok<BorrowOperationResponse>, ProblemHttpResult>> GetOperationAsync(string id, BorrowOperationQueries queries, CancellationToken ct)
     {
-        if (!Guid.TryParseExact(id, "D", out var operationId) || operationId == Guid.Empty)
+        if (!TypedId.TryParse(id, out var operationId))
         {
             return Problems.Validation("id", "id must be a UUID.");
         }

@@ -1,3 +1,4 @@
+using Library.SharedKernel.Domain;
 using Library.Lending.Application.Loans;
 using Library.Lending.Domain.Loans;
 using Library.SharedKernel.Http;
@@ -46,7 +47,7 @@ public static class LoansApi
         => LoanId.TryParse(id, out var loanId) ? TypedResults.Ok(await commands.HandleAsync(new ReturnLoanCommand(loanId), ct)) : InvalidId();
 
     private static async Task<Results<Ok<LoanReturnedResponse>, ProblemHttpResult>> ReturnBookAsync(string id, LoanCommands commands, CancellationToken ct)
-        => Guid.TryParseExact(id, "D", out var bookId) && bookId != Guid.Empty
+        => TypedId.TryParse(id, out var bookId)
             ? TypedResults.Ok(await commands.HandleAsync(new ReturnBookCommand(bookId), ct))
             : InvalidId();
 

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using Library.AppHost.Hosting;
 using Library.AppHost.Hosting.Resources;
@@ -51,53 +49,20 @@ public abstract class ChaosSystem : IAsyncLifetime
         return (ProjectResource)builder.Resources.Single(r => r.Name == name);
     }
 
-    public async Task<string> RegisterPatronAsync(string tier = "researcher")
-    {
-        using var response = await Gateway.PostAsJsonAsync("/patrons", new { firstName = "Chaos", lastName = "Monkey", email = $"chaos.{Guid.NewGuid():N}@example.org", membershipTier = tier });
-        response.StatusCode.ShouldBe(HttpStatusCode.Created);
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-    }
+    // The saga's client steps, from the helpers the end-to-end tests use too.
+    public Task<string> RegisterPatronAsync(string tier = "researcher") => Gateway.RegisterPatronIdAsync(tier);
 
-    public async Task<string> AddBookAsync()
-    {
-        using var response = await Gateway.PostAsJsonAsync("/books", new { title = $"Chaos {Guid.NewGuid():N}", author = "Monkey" });
-        response.StatusCode.ShouldBe(HttpStatusCode.Created);
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-    }
+    public Task<string> AddBookAsync() => Gateway.AddBookIdAsync();
 
     public async Task<string> BorrowAsync(string bookId, string patronId)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/books/{bookId}/borrow")
-        {
-            Content = new StringContent($$"""{"patronId":"{{patronId}}"}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-        using var response = await Gateway.SendAsync(request);
+        using var response = await Gateway.BorrowAsync(bookId, patronId);
         response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
         return response.Headers.Location!.ToString();
     }
 
-    /// <summary>Polls an operation until it reaches one of the states, failing after the deadline.</summary>
-    public async Task<JsonObject> WaitForOperationAsync(string location, TimeSpan deadline, params string[] states)
-    {
-        var until = DateTime.UtcNow + deadline;
-        while (true)
-        {
-            var operation = (await Gateway.GetFromJsonAsync<JsonObject>(location))!;
-            if (states.Contains(operation["status"]!.GetValue<string>()))
-            {
-                return operation;
-            }
+    public Task<JsonObject> WaitForOperationAsync(string location, TimeSpan deadline, params string[] states)
+        => Gateway.WaitForOperationAsync(location, deadline, states);
 
-            if (DateTime.UtcNow > until)
-            {
-                throw new TimeoutException($"{location} is still {operation["status"]} after {deadline.TotalSeconds} s.");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
-    public async Task<JsonArray> LoansOfAsync(string patronId)
-        => (await Gateway.GetFromJsonAsync<JsonObject>($"/loans?patronId={patronId}&limit=100"))!["items"]!.AsArray();
+    public Task<JsonArray> LoansOfAsync(string patronId) => Gateway.LoansOfAsync(patronId);
 }

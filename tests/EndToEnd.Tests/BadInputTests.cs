@@ -1,3 +1,4 @@
+using Library.Testing;
 using System.Net;
 using System.Text;
 

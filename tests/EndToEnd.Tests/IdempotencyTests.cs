@@ -1,3 +1,4 @@
+using Library.Testing;
 using System.Net;
 
 namespace Library.EndToEnd.Tests;

@@ -1,3 +1,4 @@
+using Library.Testing;
 using System.Net;
 using System.Text.Json.Nodes;
 using Library.AppHost.Hosting;
@@ -42,14 +43,13 @@ public sealed class PlatformEndpointsTests(LibrarySystem system)
     }
 
     [Fact]
-    public async Task EveryResource_IsRunningAndHealthy()
+    public void EveryResource_IsRunningAndHealthy()
     {
         foreach (var resource in system.App.Resources)
         {
             resource.State.ShouldBe(ResourceState.Running, resource.Name);
+            resource.Health.ShouldBe(ResourceHealth.Healthy, resource.Name);
         }
-
-        await Task.CompletedTask;
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Library.Testing;
 using System.Text;
 using Library.SharedKernel.Resources;
 using RabbitMQ.Client;

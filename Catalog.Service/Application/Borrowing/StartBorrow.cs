@@ -54,7 +54,7 @@ public sealed class StartBorrowHandler(CatalogDbContext db, PatronEligibilityCli
         {
             errors.Add("patronId", "patronId is required.");
         }
-        else if (!Guid.TryParseExact(command.PatronId, "D", out _))
+        else if (!TypedId.TryParse(command.PatronId, out _))
         {
             errors.Add("patronId", "patronId must be a UUID.");
         }

@@ -1,6 +1,7 @@
 using Library.Lending.Domain.Loans;
 using Library.Lending.Infrastructure.Persistence;
 using Library.SharedKernel.Caching;
+using Library.SharedKernel.Domain;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Pagination;
 using Microsoft.EntityFrameworkCore;
@@ -27,7 +28,7 @@ public sealed class LoanQueries(LendingDbContext db, QueryCache cache, TimeProvi
         Guid? patronId = null;
         if (!string.IsNullOrEmpty(query.PatronId))
         {
-            if (Guid.TryParseExact(query.PatronId, "D", out var parsed))
+            if (TypedId.TryParse(query.PatronId, out var parsed))
             {
                 patronId = parsed;
             }

@@ -1,3 +1,5 @@
+using Library.SharedKernel.Domain;
+
 namespace Library.Lending.Domain.Loans;
 
 public readonly record struct LoanId(Guid Value) : IComparable<LoanId>
@@ -10,11 +12,11 @@ public readonly record struct LoanId(Guid Value) : IComparable<LoanId>
 
     public static bool operator >=(LoanId left, LoanId right) => left.CompareTo(right) >= 0;
 
-    public static LoanId New() => new(Guid.CreateVersion7());
+    public static LoanId New() => new(TypedId.NewValue());
 
     public static bool TryParse(string? raw, out LoanId id)
     {
-        var ok = Guid.TryParseExact(raw, "D", out var value) && value != Guid.Empty;
+        var ok = TypedId.TryParse(raw, out var value);
         id = new LoanId(value);
         return ok;
     }

@@ -3,9 +3,13 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Library.EndToEnd.Tests;
+namespace Library.Testing;
 
-internal static class Json
+/// <summary>
+/// The gateway API as the tests use it: JSON bodies, unique data, and the borrow saga's polling helpers.
+/// Shared by the end-to-end and chaos tests.
+/// </summary>
+public static class Json
 {
     public static StringContent Body(string json) => new(json, Encoding.UTF8, "application/json");
 
@@ -17,14 +21,14 @@ internal static class Json
     public static async Task<JsonObject> AddBookAsync(this HttpClient client, string title, string author = "Ursula K. Le Guin", string? isbn = null)
     {
         using var response = await client.PostAsJsonAsync("/books", new { title, author, isbn });
-        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        await EnsureStatusAsync(response, System.Net.HttpStatusCode.Created);
         return await response.ReadObjectAsync();
     }
 
     public static async Task<JsonObject> RegisterPatronAsync(this HttpClient client, string? email = null, string tier = "regular")
     {
         using var response = await client.PostAsJsonAsync("/patrons", new { firstName = "Grace", lastName = "Hopper", email = email ?? $"grace.{Guid.NewGuid():N}@example.org", membershipTier = tier });
-        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        await EnsureStatusAsync(response, System.Net.HttpStatusCode.Created);
         return await response.ReadObjectAsync();
     }
 
@@ -50,9 +54,13 @@ internal static class Json
     }
 
     /// <summary>Polls a borrow operation until it reaches one of the states (deadline 20 s): never a fixed sleep.</summary>
-    public static async Task<JsonObject> WaitForOperationAsync(this HttpClient client, string location, params string[] states)
+    public static Task<JsonObject> WaitForOperationAsync(this HttpClient client, string location, params string[] states)
+        => client.WaitForOperationAsync(location, TimeSpan.FromSeconds(20), states);
+
+    public static async Task<JsonObject> WaitForOperationAsync(this HttpClient client, string location, TimeSpan within, params string[] states)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        ArgumentNullException.ThrowIfNull(states);
+        var deadline = DateTime.UtcNow + within;
         while (true)
         {
             var operation = (await client.GetFromJsonAsync<JsonObject>(location))!;
@@ -63,7 +71,7 @@ internal static class Json
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"{location} is still {operation["status"]} after 20 s; expected {string.Join(" or ", states)}.");
+                throw new TimeoutException($"{location} is still {operation["status"]} after {within.TotalSeconds} s; expected {string.Join(" or ", states)}.");
             }
 
             await Task.Delay(25);
@@ -73,7 +81,7 @@ internal static class Json
     public static async Task<JsonObject> BorrowAndWaitAsync(this HttpClient client, string bookId, string patronId, params string[] states)
     {
         using var response = await client.BorrowAsync(bookId, patronId);
-        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        await EnsureStatusAsync(response, System.Net.HttpStatusCode.Accepted);
         return await client.WaitForOperationAsync(response.Headers.Location!.ToString(), states);
     }
 
@@ -101,5 +109,16 @@ internal static class Json
     {
         var page = await client.GetFromJsonAsync<JsonObject>($"/books?title={Uri.EscapeDataString(marker)}&limit=100");
         return page!["items"]!.AsArray().Count;
+    }
+
+    public static async Task<JsonArray> LoansOfAsync(this HttpClient client, string patronId)
+        => (await client.GetFromJsonAsync<JsonObject>($"/loans?patronId={patronId}&limit=100"))!["items"]!.AsArray();
+
+    private static async Task EnsureStatusAsync(HttpResponseMessage response, System.Net.HttpStatusCode expected)
+    {
+        if (response.StatusCode != expected)
+        {
+            throw new HttpRequestException($"Expected {(int)expected}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
     }
 }
