@@ -13,7 +13,19 @@ var redis = builder.AddRedis(ResourceNames.Redis);
 var eventBus = builder.AddRabbitMQ(ResourceNames.EventBus);
 var etcd = builder.AddEtcd(ResourceNames.Etcd);
 
+// SPEC §5: the first admin comes from the operator's environment; without a password one is generated for
+// this run (its databases are new) and printed once, under the resource table. None is compiled in.
+var adminEmail = builder.Configuration["LIBRARY_ADMIN_EMAIL"] is { Length: > 0 } email ? email : "admin@library.local";
+var adminPassword = builder.Configuration["LIBRARY_ADMIN_PASSWORD"];
+if (string.IsNullOrEmpty(adminPassword))
+{
+    adminPassword = AdminPassword.Generate();
+    builder.StartupNotices.Add($"Admin sign-in for this run: {adminEmail} / {adminPassword} (generated; set LIBRARY_ADMIN_EMAIL and LIBRARY_ADMIN_PASSWORD to choose them).");
+}
+
 var patronApi = builder.AddProject(ResourceNames.PatronApi, "../Patron.Service/Patron.Service.csproj")
+    .WithEnvironment("Bootstrap__AdminEmail", adminEmail)
+    .WithEnvironment("Bootstrap__AdminPassword", adminPassword)
     .WithReference(patronDb).WaitFor(patronDb)
     .WithReference(redis).WaitFor(redis)
     .WithReference(eventBus).WaitFor(eventBus)
@@ -21,6 +33,7 @@ var patronApi = builder.AddProject(ResourceNames.PatronApi, "../Patron.Service/P
 
 var lendingApi = builder.AddProject(ResourceNames.LendingApi, "../Lending.Service/Lending.Service.csproj")
     .WithReference(lendingDb).WaitFor(lendingDb)
+    .WithReference(patronApi)
     .WithReference(redis).WaitFor(redis)
     .WithReference(eventBus).WaitFor(eventBus)
     .WithReference(etcd).WaitFor(etcd);

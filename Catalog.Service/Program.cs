@@ -7,6 +7,7 @@ using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Persistence;
 using Library.SharedKernel.Resources;
+using Library.SharedKernel.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -21,13 +22,15 @@ builder.AddRabbitMQClient(ResourceNames.EventBus);
 builder.AddEtcdClient(ResourceNames.Etcd);
 builder.Services.AddOpenApi();
 builder.Services.AddCatalogApplication();
+builder.AddLibraryAuthentication();
 
 var app = builder.Build();
 
 app.UseApiDefaults();
+app.UseLibraryAuthentication();
 app.UseCacheInvalidation();
 app.UseIdempotencyReceipts<CatalogDbContext>();
-app.MapOpenApi();
+app.MapOpenApi().AllowAnonymous();
 app.MapDefaultEndpoints();
 app.MapBooksApi();
 app.MapBorrowingApi();

@@ -1,8 +1,12 @@
 using System.Net;
 using Library.Gateway.Health;
+using Library.Gateway.RateLimiting;
 using Library.Gateway.Routing;
+using Library.Gateway.Security;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Resources;
+using Library.SharedKernel.Security;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.HttpOverrides;
 using Scalar.AspNetCore;
 using Yarp.ReverseProxy.Forwarder;
@@ -14,7 +18,7 @@ builder.AddServiceDefaults();
 builder.AddApiDefaults();
 builder.AddRedisClient(ResourceNames.Redis);
 
-builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddConfigFilter<RoutePolicyFilter>();
 builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
 
 // Health probes of downstream services must not be retried for seconds by the standard resilience pipeline.
@@ -33,10 +37,26 @@ builder.Services.Configure<ForwardedHeadersOptions>(options =>
     }
 });
 
+// The Gateway validates tokens and enforces each route's policy; the services behind it do both again (SPEC §5).
+builder.AddLibraryAuthentication();
+var rateLimits = builder.Configuration.GetSection("RateLimits");
+builder.Services.AddOptions<RateLimitOptions>().Configure(options =>
+{
+    foreach (var policy in rateLimits.GetChildren())
+    {
+        options.Policies[policy.Key] = policy.Get<RateLimitPolicy>() ?? new RateLimitPolicy();
+    }
+});
+builder.Services.AddSingleton<IOptionsChangeTokenSource<RateLimitOptions>>(new ConfigurationChangeTokenSource<RateLimitOptions>(rateLimits));
+builder.Services.AddSingleton<DistributedRateLimiter>();
+
 var app = builder.Build();
 
 app.UseForwardedHeaders();
 app.UseApiDefaults();
+app.UseRouting();
+app.UseMiddleware<RateLimitingMiddleware>();
+app.UseLibraryAuthentication();
 app.MapDefaultEndpoints();
 
 // One API reference over every service's OpenAPI document, each served through the proxy at /openapi/{service}.json.
@@ -47,10 +67,7 @@ app.MapScalarApiReference("/docs", options =>
     {
         options.AddDocument(document, $"{char.ToUpperInvariant(document[0])}{document[1..]} API", $"/openapi/{document}.json");
     }
-});
-
-// Service-to-service routes stay inside: more specific than the proxy's catch-all, so they win.
-app.MapGet("/patrons/{id}/eligibility", () => Problems.Create(StatusCodes.Status404NotFound, ProblemCodes.RouteNotFound, "Not found"));
+}).AllowAnonymous();
 
 app.MapReverseProxy(proxy => proxy.Use(async (context, next) =>
 {

@@ -6,6 +6,7 @@ using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Persistence;
 using Library.SharedKernel.Resources;
+using Library.SharedKernel.Security;
 using Microsoft.EntityFrameworkCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -21,13 +22,15 @@ builder.AddRabbitMQClient(ResourceNames.EventBus);
 builder.AddEtcdClient(ResourceNames.Etcd);
 builder.Services.AddOpenApi();
 builder.Services.AddLendingApplication();
+builder.AddLibraryAuthentication();
 
 var app = builder.Build();
 
 app.UseApiDefaults();
+app.UseLibraryAuthentication();
 app.UseCacheInvalidation();
 app.UseIdempotencyReceipts<LendingDbContext>();
-app.MapOpenApi();
+app.MapOpenApi().AllowAnonymous();
 app.MapDefaultEndpoints();
 app.MapLoansApi();
 

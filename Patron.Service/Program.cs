@@ -1,5 +1,6 @@
 using Library.Patron.Api;
 using Library.Patron.Application;
+using Library.Patron.Application.Accounts;
 using Library.Patron.Infrastructure.Persistence;
 using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
@@ -7,6 +8,7 @@ using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Messaging;
 using Library.SharedKernel.Persistence;
 using Library.SharedKernel.Resources;
+using Library.SharedKernel.Security;
 using Microsoft.EntityFrameworkCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -21,17 +23,21 @@ builder.AddRedisClient(ResourceNames.Redis);
 builder.AddRabbitMQClient(ResourceNames.EventBus);
 builder.AddEtcdClient(ResourceNames.Etcd);
 builder.Services.AddOpenApi();
-builder.Services.AddPatronApplication();
+builder.Services.AddPatronApplication(builder.Configuration);
+builder.AddLibraryAuthentication();
 builder.Services.AddOutboxRelay<PatronDbContext>();
 
 var app = builder.Build();
 
 app.UseApiDefaults();
+app.UseLibraryAuthentication();
 app.UseCacheInvalidation();
 app.UseIdempotencyReceipts<PatronDbContext>();
-app.MapOpenApi();
+app.MapOpenApi().AllowAnonymous();
 app.MapDefaultEndpoints();
 app.MapPatronsApi();
+app.MapAuthApi();
 
 await app.MigrateDatabaseAsync<PatronDbContext>();
+await AdminBootstrap.RunAsync(app.Services);
 await app.RunAsync();

@@ -86,17 +86,18 @@ public static class Extensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteRedactedAsync });
+        // Probes are anonymous (SPEC §4): orchestrators call them without tokens, and they carry no details.
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteRedactedAsync }).AllowAnonymous();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(LiveTag),
             ResponseWriter = WriteRedactedAsync,
-        });
+        }).AllowAnonymous();
         app.MapHealthChecks(ReadinessEndpointPath, new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(ReadyTag),
             ResponseWriter = WriteRedactedAsync,
-        });
+        }).AllowAnonymous();
         return app;
     }
 

@@ -201,6 +201,11 @@ public sealed class DistributedApplication : IAsyncDisposable
 
         Console.WriteLine();
         Console.WriteLine(FormatResourceTable());
+        foreach (var notice in _builder.StartupNotices)
+        {
+            Console.WriteLine(notice);
+        }
+
         Console.WriteLine($"All resources healthy in {clock.Elapsed.TotalSeconds:0.0} s. Press Ctrl+C to stop.");
         try
         {

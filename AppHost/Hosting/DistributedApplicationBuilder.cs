@@ -44,6 +44,9 @@ public sealed class DistributedApplicationBuilder
 
     public IReadOnlyList<Resource> Resources => _resources;
 
+    /// <summary>Lines printed once, under the resource table, when the run is up (e.g. a generated admin password).</summary>
+    public IList<string> StartupNotices { get; } = [];
+
     public IResourceBuilder<T> AddResource<T>(T resource)
         where T : Resource
     {

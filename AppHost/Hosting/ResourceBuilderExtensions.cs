@@ -35,6 +35,14 @@ public static class ResourceBuilderExtensions
         return builder.AddResource(new ProjectResource(name, fullPath));
     }
 
+    /// <summary>A second instance of a project (e.g. two gateways sharing Redis), with the original's references and environment.</summary>
+    public static IResourceBuilder<ProjectResource> AddReplica(this DistributedApplicationBuilder builder, string originalName, string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var original = builder.Resources.OfType<ProjectResource>().Single(r => r.Name == originalName);
+        return builder.AddResource(original.CreateReplica(name));
+    }
+
     public static IResourceBuilder<ProjectResource> WithReference<TSource>(this IResourceBuilder<ProjectResource> project, IResourceBuilder<TSource> source)
         where TSource : Resource
     {

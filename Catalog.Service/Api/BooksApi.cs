@@ -1,3 +1,4 @@
+using Library.SharedKernel.Security;
 using Library.Catalog.Application.Books;
 using Library.Catalog.Application.Books.AddBook;
 using Library.Catalog.Application.Books.GetBook;
@@ -17,6 +18,7 @@ public static class BooksApi
         var books = app.MapGroup("/books").WithTags("Books");
 
         books.MapPost("/", AddBookAsync)
+            .RequireAuthorization(LibraryPolicies.Librarian)
             .AcceptsIdempotencyKey()
             .WithName("AddBook")
             .WithSummary("Adds a physical copy of a book to the catalog.")
@@ -25,11 +27,13 @@ public static class BooksApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         books.MapGet("/{id}", GetBookAsync)
+            .AllowAnonymous()
             .WithName("GetBook")
             .WithSummary("Gets one book by id.")
             .ProducesValidationProblem();
 
         books.MapGet("/", ListBooksAsync)
+            .AllowAnonymous()
             .WithName("ListBooks")
             .WithSummary("Lists books by id, filtered by title/author substring and status, one keyset page at a time.")
             .ProducesValidationProblem();

@@ -1,3 +1,4 @@
+using Library.SharedKernel.Security;
 using Library.Catalog.Application.Books.AddBook;
 using Library.Catalog.Application.Books.GetBook;
 using Library.Catalog.Application.Books.ListBooks;
@@ -24,7 +25,7 @@ public static class DependencyInjection
         services.AddScoped<ListBooksHandler>();
         services.AddScoped<StartBorrowHandler>();
         services.AddScoped<BorrowOperationQueries>();
-        services.AddHttpClient<PatronEligibilityClient>(client => client.BaseAddress = new Uri($"http://{ResourceNames.PatronApi}"));
+        services.AddHttpClient<PatronEligibilityClient>(client => client.BaseAddress = new Uri($"http://{ResourceNames.PatronApi}")).ForwardCallerToken();
         services.AddOutboxRelay<CatalogDbContext>();
         services.AddIntegrationEventConsumer<CatalogDbContext>(Consumer)
             .Handle<LoanCreated, LoanEventsHandler>()

@@ -1,8 +1,10 @@
+using System.Security.Claims;
 using Library.Patron.Application.Patrons;
 using Library.Patron.Domain.Patrons;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Pagination;
+using Library.SharedKernel.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Library.Patron.Api;
@@ -13,20 +15,21 @@ public static class PatronsApi
     {
         var patrons = app.MapGroup("/patrons").WithTags("Patrons");
 
-        patrons.MapPost("/", RegisterAsync).AcceptsIdempotencyKey().WithName("RegisterPatron")
+        patrons.MapPost("/", RegisterAsync).RequireAuthorization(LibraryPolicies.Librarian).AcceptsIdempotencyKey().WithName("RegisterPatron")
             .WithSummary("Registers a patron (membershipTier defaults to regular).")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
-        patrons.MapGet("/{id}", GetAsync).WithName("GetPatron").WithSummary("Gets one patron by id.").ProducesValidationProblem();
-        patrons.MapGet("/", ListAsync).WithName("ListPatrons").WithSummary("Lists patrons by id, filtered by tier and suspension, one keyset page at a time.").ProducesValidationProblem();
-        patrons.MapPost("/{id}/suspend", SuspendAsync).AcceptsIdempotencyKey().WithName("SuspendPatron")
+        patrons.MapGet("/{id}", GetAsync).RequireAuthorization(LibraryPolicies.Member).WithName("GetPatron").WithSummary("Gets one patron by id.").ProducesValidationProblem();
+        patrons.MapGet("/", ListAsync).RequireAuthorization(LibraryPolicies.Librarian).WithName("ListPatrons").WithSummary("Lists patrons by id, filtered by tier and suspension, one keyset page at a time.").ProducesValidationProblem();
+        patrons.MapPost("/{id}/suspend", SuspendAsync).RequireAuthorization(LibraryPolicies.Librarian).AcceptsIdempotencyKey().WithName("SuspendPatron")
             .WithSummary("Suspends a patron; a reason is required.").ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
-        patrons.MapPost("/{id}/reinstate", ReinstateAsync).AcceptsIdempotencyKey().WithName("ReinstatePatron")
+        patrons.MapPost("/{id}/reinstate", ReinstateAsync).RequireAuthorization(LibraryPolicies.Librarian).AcceptsIdempotencyKey().WithName("ReinstatePatron")
             .WithSummary("Reinstates a suspended patron.").ProducesProblem(StatusCodes.Status409Conflict);
-        patrons.MapPost("/{id}/upgrade-tier", UpgradeTierAsync).AcceptsIdempotencyKey().WithName("UpgradePatronTier")
+        patrons.MapPost("/{id}/upgrade-tier", UpgradeTierAsync).RequireAuthorization(LibraryPolicies.Librarian).AcceptsIdempotencyKey().WithName("UpgradePatronTier")
             .WithSummary("Moves a patron to a strictly higher tier.").ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
 
-        // Service-to-service: Catalog's eligibility check before reserving a book (SPEC §3). Not routed by the gateway.
-        patrons.MapGet("/{id}/eligibility", EligibilityAsync).WithName("GetBorrowerEligibility").ExcludeFromDescription();
+        // Service-to-service: Catalog's eligibility check before reserving a book (SPEC §3), made with the borrower's
+        // own token (or the librarian's). Not routed by the gateway.
+        patrons.MapGet("/{id}/eligibility", EligibilityAsync).RequireAuthorization(LibraryPolicies.Member).WithName("GetBorrowerEligibility").ExcludeFromDescription();
         return app;
     }
 
@@ -36,22 +39,32 @@ public static class PatronsApi
         return TypedResults.Created($"/patrons/{patron.Id}", patron);
     }
 
-    private static async Task<Results<Ok<PatronResponse>, ProblemHttpResult>> GetAsync(string id, PatronQueries queries, CancellationToken ct)
+    private static async Task<Results<Ok<PatronResponse>, ProblemHttpResult>> GetAsync(string id, ClaimsPrincipal user, PatronQueries queries, CancellationToken ct)
     {
         if (!PatronId.TryParse(id, out var patronId))
         {
             return InvalidId();
         }
 
+        if (!user.MayActFor(patronId.Value))
+        {
+            return Problems.Forbidden("A patron may read only their own record.");
+        }
+
         var patron = await queries.GetAsync(patronId, ct);
         return patron is null ? Problems.NotFound("patron.not_found", $"No patron with id {patronId}.") : TypedResults.Ok(patron);
     }
 
-    private static async Task<Results<Ok<BorrowerEligibility>, ProblemHttpResult>> EligibilityAsync(string id, PatronQueries queries, CancellationToken ct)
+    private static async Task<Results<Ok<BorrowerEligibility>, ProblemHttpResult>> EligibilityAsync(string id, ClaimsPrincipal user, PatronQueries queries, CancellationToken ct)
     {
         if (!PatronId.TryParse(id, out var patronId))
         {
             return InvalidId();
+        }
+
+        if (!user.MayActFor(patronId.Value))
+        {
+            return Problems.Forbidden("A patron may borrow only for themselves.");
         }
 
         var eligibility = await queries.GetEligibilityAsync(patronId, ct);

@@ -27,6 +27,9 @@ public enum ErrorKind
 
     /// <summary>The thing does not exist (404).</summary>
     NotFound,
+
+    /// <summary>The caller could not be authenticated (401).</summary>
+    Unauthenticated,
 }
 
 public sealed class BusinessRuleViolationException(IBusinessRule rule) : Exception(rule.Message)

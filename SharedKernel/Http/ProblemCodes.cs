@@ -18,5 +18,8 @@ public static class ProblemCodes
     public const string IdempotencyInProgress = "idempotency.in_progress";
     public const string ConcurrencyConflict = "concurrency.conflict";
     public const string DependencyUnavailable = "dependency.unavailable";
+    public const string Unauthenticated = "auth.unauthenticated";
+    public const string Forbidden = "auth.forbidden";
+    public const string RateLimited = "rate_limit.exceeded";
     public const string Internal = "internal.error";
 }

@@ -63,6 +63,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         ErrorKind.Conflict => StatusCodes.Status409Conflict,
         ErrorKind.Forbidden => StatusCodes.Status403Forbidden,
         ErrorKind.NotFound => StatusCodes.Status404NotFound,
+        ErrorKind.Unauthenticated => StatusCodes.Status401Unauthorized,
         _ => StatusCodes.Status400BadRequest,
     };
 
@@ -71,6 +72,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         ErrorKind.Conflict => "The request conflicts with the current state.",
         ErrorKind.Forbidden => "The request is not allowed.",
         ErrorKind.NotFound => "Not found",
+        ErrorKind.Unauthenticated => "Authentication failed.",
         _ => "One or more fields are invalid.",
     };
 

@@ -21,6 +21,9 @@ public static class Problems
 
     public static ProblemHttpResult NotFound(string code, string detail) => Create(StatusCodes.Status404NotFound, code, "Not found", detail);
 
+    /// <summary>403 for a signed-in principal acting on a record that is not theirs (SPEC §4's "owner").</summary>
+    public static ProblemHttpResult Forbidden(string detail) => Create(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "The request is not allowed.", detail);
+
     public static ProblemHttpResult Validation(string field, string message)
         => Create(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "One or more fields are invalid.", errors: new Dictionary<string, string[]> { [field] = [message] });
 
@@ -44,6 +47,9 @@ public static class Problems
     private static string DefaultCodeFor(int status) => status switch
     {
         StatusCodes.Status400BadRequest => ProblemCodes.MalformedRequest,
+        StatusCodes.Status401Unauthorized => ProblemCodes.Unauthenticated,
+        StatusCodes.Status403Forbidden => ProblemCodes.Forbidden,
+        StatusCodes.Status429TooManyRequests => ProblemCodes.RateLimited,
         StatusCodes.Status404NotFound => ProblemCodes.RouteNotFound,
         StatusCodes.Status405MethodNotAllowed => ProblemCodes.MethodNotAllowed,
         StatusCodes.Status413PayloadTooLarge => ProblemCodes.PayloadTooLarge,
@@ -55,6 +61,7 @@ public static class Problems
     private static string TypeFor(int status) => status switch
     {
         400 => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+        401 => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
         403 => "https://tools.ietf.org/html/rfc9110#section-15.5.4",
         404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
         405 => "https://tools.ietf.org/html/rfc9110#section-15.5.6",

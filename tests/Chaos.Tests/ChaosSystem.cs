@@ -14,6 +14,7 @@ namespace Library.Chaos.Tests;
 public abstract class ChaosSystem : IAsyncLifetime
 {
     private DistributedApplication? _app;
+    private TestPrincipal? _librarian;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("Not started.");
 
@@ -26,12 +27,15 @@ public abstract class ChaosSystem : IAsyncLifetime
         _app = builder.Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await _app.StartAsync(timeout.Token);
-        Gateway = _app.CreateHttpClient(ResourceNames.Gateway);
+        var gateway = _app.GetEndpoint(ResourceNames.Gateway);
+        using var admin = await GatewayClients.SignInAsAdminAsync(gateway);
+        _librarian = await GatewayClients.NewStaffAsync(gateway, admin.Client);
+        Gateway = _librarian.Client;
     }
 
     public async ValueTask DisposeAsync()
     {
-        Gateway?.Dispose();
+        _librarian?.Dispose();
         if (_app is not null)
         {
             await _app.DisposeAsync();

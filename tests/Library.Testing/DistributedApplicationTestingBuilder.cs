@@ -53,10 +53,19 @@ public sealed class DistributedApplicationTestingBuilder
 
     public DistributedApplication Build() => Builder.Build();
 
+    /// <summary>The bootstrap admin of every test system (a fresh random password per test process).</summary>
+    public static string AdminEmail => "admin@library.test";
+
+    public static string AdminPassword { get; } = $"Admin{Guid.NewGuid():N}1";
+
     private static DistributedApplicationOptions TestOptions(string[]? args) => new()
     {
         // Port 0 = any free port: the developer's own run on 8080 and parallel test runs never collide.
-        Args = ["--Gateway:Port=0", "--AppHost:ServiceEnvironment=Development", .. args ?? []],
+        // Each test client signs in from its own loopback address (GatewayClients), so the per-IP login and
+        // register limits stay at their defaults; the general budget is raised for suites that poll hard.
+        Args = ["--Gateway:Port=0", "--AppHost:ServiceEnvironment=Development",
+            $"--LIBRARY_ADMIN_EMAIL={AdminEmail}", $"--LIBRARY_ADMIN_PASSWORD={AdminPassword}",
+            "--ServiceEnvironment:gateway:RateLimits__General__PermitLimit=100000", .. args ?? []],
         WriteLogsToConsole = Environment.GetEnvironmentVariable("LIBRARY_TEST_LOGS") == "1",
         Ephemeral = true,
     };

@@ -19,6 +19,9 @@ public sealed class ProjectResource(string name, string projectPath) : Executabl
 
     public string ProjectPath { get; } = projectPath;
 
+    /// <summary>The service this process is an instance of: its own name, or the original's for a replica (telemetry, overrides).</summary>
+    public string ServiceName { get; private init; } = name;
+
     public int Port { get; private set; }
 
     public Uri HttpEndpoint => new($"http://{_host}:{Port.ToString(CultureInfo.InvariantCulture)}");
@@ -26,6 +29,25 @@ public sealed class ProjectResource(string name, string projectPath) : Executabl
     public override string DisplayUrl => HttpEndpoint.ToString().TrimEnd('/');
 
     internal void Reference(IResourceWithConnectionString resource) => _connectionStrings.Add(resource);
+
+    /// <summary>Another instance of this project: same references, environment and dependencies, its own port.</summary>
+    internal ProjectResource CreateReplica(string name)
+    {
+        var replica = new ProjectResource(name, ProjectPath) { ServiceName = ServiceName };
+        replica._connectionStrings.AddRange(_connectionStrings);
+        replica._services.AddRange(_services);
+        foreach (var (key, value) in _environment)
+        {
+            replica._environment[key] = value;
+        }
+
+        foreach (var dependency in WaitsFor)
+        {
+            replica.AddWaitFor(dependency);
+        }
+
+        return replica;
+    }
 
     internal void Reference(IResourceWithServiceDiscovery resource) => _services.Add(resource);
 
@@ -79,7 +101,7 @@ public sealed class ProjectResource(string name, string projectPath) : Executabl
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}",
             ["ASPNETCORE_ENVIRONMENT"] = context.Configuration["AppHost:ServiceEnvironment"] ?? "Development",
-            ["OTEL_SERVICE_NAME"] = Name,
+            ["OTEL_SERVICE_NAME"] = ServiceName,
             ["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={Guid.NewGuid()}",
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
@@ -110,7 +132,7 @@ public sealed class ProjectResource(string name, string projectPath) : Executabl
         }
 
         // Operator overrides for one service, e.g. --ServiceEnvironment:catalog-api:Cache__Enabled=false.
-        foreach (var setting in context.Configuration.GetSection($"ServiceEnvironment:{Name}").GetChildren())
+        foreach (var setting in context.Configuration.GetSection($"ServiceEnvironment:{ServiceName}").GetChildren())
         {
             if (setting.Value is not null)
             {

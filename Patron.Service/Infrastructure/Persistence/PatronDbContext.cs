@@ -1,4 +1,6 @@
+using Library.Patron.Domain.Accounts;
 using Library.Patron.Domain.Patrons;
+using Library.Patron.Infrastructure.Security;
 using Library.SharedKernel.Domain;
 using Library.SharedKernel.Messaging;
 using Library.SharedKernel.Persistence;
@@ -16,6 +18,12 @@ public sealed class PatronDbContext(DbContextOptions<PatronDbContext> options) :
 
     public DbSet<Domain.Patrons.Patron> Patrons => Set<Domain.Patrons.Patron>();
 
+    public DbSet<Account> Accounts => Set<Account>();
+
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
+
     /// <summary>Every change of a patron is published, carrying the state borrowers are judged by.</summary>
     protected override IIntegrationEvent? ToIntegrationEvent(IDomainEvent domainEvent) => domainEvent switch
     {
@@ -30,5 +38,8 @@ public sealed class PatronDbContext(DbContextOptions<PatronDbContext> options) :
     {
         base.OnModelCreating(modelBuilder);
         modelBuilder.ApplyConfiguration(new PatronConfiguration());
+        modelBuilder.ApplyConfiguration(new AccountConfiguration());
+        modelBuilder.ApplyConfiguration(new RefreshTokenConfiguration());
+        modelBuilder.ApplyConfiguration(new SigningKeyConfiguration());
     }
 }

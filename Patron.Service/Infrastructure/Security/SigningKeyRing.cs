@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using Library.Patron.Infrastructure.Persistence;
+using Library.SharedKernel.Domain;
+using Library.SharedKernel.Security;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using Npgsql;
+
+namespace Library.Patron.Infrastructure.Security;
+
+/// <summary>
+/// The RSA keys that sign access tokens, kept in the patron schema so every Patron replica signs with the same
+/// key. The newest active key signs; a retired key stays published in the JWKS until every token it signed has
+/// expired, so rotating never invalidates a token in flight and never needs a restart anywhere. Patron.Service
+/// validates with these keys directly; everyone else reads the JWKS.
+/// </summary>
+public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOptions> options, TimeProvider timeProvider) : ISigningKeyStore, IDisposable
+{
+    private static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(10);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile Ring? _ring;
+
+    public async ValueTask<IReadOnlyCollection<SecurityKey>> GetKeysAsync(string? kid, CancellationToken cancellationToken)
+    {
+        var ring = await CurrentAsync(kid, cancellationToken);
+        return ring.Published;
+    }
+
+    /// <summary>The key new tokens are signed with.</summary>
+    public async Task<SigningCredentials> GetSigningCredentialsAsync(CancellationToken cancellationToken)
+    {
+        var ring = await CurrentAsync(null, cancellationToken);
+        if (ring.Active is null)
+        {
+            await CreateKeyAsync(retireOthers: false, cancellationToken);
+            ring = await ReloadAsync(cancellationToken);
+        }
+
+        return new SigningCredentials(ring.Active!, SecurityAlgorithms.RsaSha256);
+    }
+
+    /// <summary>Puts a new key in charge of signing; the old ones stay published until their tokens expire.</summary>
+    public async Task<string> RotateAsync(CancellationToken cancellationToken)
+    {
+        var kid = await CreateKeyAsync(retireOthers: true, cancellationToken);
+        await ReloadAsync(cancellationToken);
+        return kid;
+    }
+
+    /// <summary>The public half of every published key, as RFC 7517 JWKs.</summary>
+    public async Task<IReadOnlyList<object>> GetJwksAsync(CancellationToken cancellationToken)
+    {
+        var ring = await CurrentAsync(null, cancellationToken);
+        return ring.Published.OfType<RsaSecurityKey>().Select(key =>
+        {
+            var parameters = key.Rsa.ExportParameters(includePrivateParameters: false);
+            return (object)new
+            {
+                kty = "RSA",
+                use = "sig",
+                alg = SecurityAlgorithms.RsaSha256,
+                kid = key.KeyId,
+                n = Base64UrlEncoder.Encode(parameters.Modulus),
+                e = Base64UrlEncoder.Encode(parameters.Exponent),
+            };
+        }).ToList();
+    }
+
+    public void Dispose()
+    {
+        _gate.Dispose();
+        _ring?.Dispose();
+    }
+
+    private async ValueTask<Ring> CurrentAsync(string? kid, CancellationToken cancellationToken)
+    {
+        var ring = _ring;
+        if (ring is not null && timeProvider.GetElapsedTime(ring.LoadedAt) < ReloadInterval && (kid is null || ring.Kids.Contains(kid)))
+        {
+            return ring;
+        }
+
+        // An unknown kid reloads at most once a second: a forged kid cannot become a query per request.
+        if (ring is not null && kid is not null && timeProvider.GetElapsedTime(ring.LoadedAt) < TimeSpan.FromSeconds(1))
+        {
+            return ring;
+        }
+
+        return await ReloadAsync(cancellationToken);
+    }
+
+    private async Task<Ring> ReloadAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PatronDbContext>();
+            var publishedSince = timeProvider.UtcNowMicroseconds() - options.Value.AccessTokenLifetime - options.Value.ClockSkew - TimeSpan.FromMinutes(1);
+            var rows = await db.SigningKeys.AsNoTracking()
+                .Where(k => k.RetiredAt == null || k.RetiredAt > publishedSince)
+                .OrderByDescending(k => k.CreatedAt)
+                .ToListAsync(cancellationToken);
+            // The previous ring is not disposed: a validation in flight may still hold its keys.
+            var ring = new Ring(rows, timeProvider.GetTimestamp());
+            _ring = ring;
+            return ring;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<string> CreateKeyAsync(bool retireOthers, CancellationToken cancellationToken)
+    {
+        using var rsa = RSA.Create(2048);
+        var publicKey = new RsaSecurityKey(rsa.ExportParameters(includePrivateParameters: false));
+        var kid = Base64UrlEncoder.Encode(publicKey.ComputeJwkThumbprint());
+        var now = timeProvider.UtcNowMicroseconds();
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (retireOthers)
+        {
+            await db.SigningKeys.Where(k => k.RetiredAt == null).ExecuteUpdateAsync(s => s.SetProperty(k => k.RetiredAt, now), cancellationToken);
+        }
+        else if (await db.SigningKeys.AnyAsync(k => k.RetiredAt == null, cancellationToken))
+        {
+            // Another replica created the first key a moment ago: sign with that one.
+            return string.Empty;
+        }
+
+        db.SigningKeys.Add(new SigningKey { Kid = kid, PrivateKey = rsa.ExportPkcs8PrivateKey(), CreatedAt = now });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Two replicas raced to create the first key; either key is as good.
+        }
+
+        return kid;
+    }
+
+    private sealed class Ring : IDisposable
+    {
+        private readonly List<RSA> _rsas = [];
+
+        public Ring(IReadOnlyList<SigningKey> rows, long loadedAt)
+        {
+            LoadedAt = loadedAt;
+            var published = new List<SecurityKey>();
+            foreach (var row in rows)
+            {
+                var rsa = RSA.Create();
+                rsa.ImportPkcs8PrivateKey(row.PrivateKey, out _);
+                _rsas.Add(rsa);
+                var key = new RsaSecurityKey(rsa) { KeyId = row.Kid };
+                published.Add(key);
+                if (row.RetiredAt is null && Active is null)
+                {
+                    Active = key;
+                }
+            }
+
+            Published = published;
+            Kids = rows.Select(r => r.Kid).ToHashSet(StringComparer.Ordinal);
+        }
+
+        public long LoadedAt { get; }
+
+        public RsaSecurityKey? Active { get; }
+
+        public IReadOnlyCollection<SecurityKey> Published { get; }
+
+        public HashSet<string> Kids { get; }
+
+        public void Dispose()
+        {
+            foreach (var rsa in _rsas)
+            {
+                rsa.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace Library.SharedKernel.Security;
+
+/// <summary>Token settings shared by the issuer (Patron.Service) and every validator (section <c>Auth</c>).</summary>
+public sealed class AuthOptions
+{
+    public string Issuer { get; set; } = "library";
+
+    public string Audience { get; set; } = "library-api";
+
+    /// <summary>Where validators fetch the public keys; a service-discovery name, resolved like every other call.</summary>
+    public Uri JwksUri { get; set; } = new("http://patron-api/.well-known/jwks.json");
+
+    /// <summary>Keys are re-read this often, and at once (at most every <see cref="JwksMinRefreshInterval"/>) on an unknown <c>kid</c>.</summary>
+    public TimeSpan JwksRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan JwksMinRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Library.SharedKernel.Security;
+
+/// <summary>
+/// The deny-list of revoked access tokens (by <c>jti</c>) and sessions (by <c>sid</c>, the refresh family),
+/// each until the last token it covers expires. Redis holds it for every replica (a sorted set scored by
+/// expiry) and announces each revocation on a channel; every process keeps an in-memory copy fed by that
+/// channel and by a snapshot at start and on reconnect, and uses the copy alone while Redis is down (SPEC §5).
+/// </summary>
+public sealed partial class RevocationList(IConnectionMultiplexer redis, TimeProvider timeProvider, ILogger<RevocationList> logger) : IHostedService
+{
+    public const string SetKey = "auth:revoked";
+    public static readonly RedisChannel Channel = RedisChannel.Literal("auth:revocations");
+
+    private readonly ConcurrentDictionary<string, long> _local = new(StringComparer.Ordinal);
+
+    public static string TokenEntry(string jti) => "jti:" + jti;
+
+    public static string SessionEntry(string sid) => "sid:" + sid;
+
+    /// <summary>Denies the entries until <paramref name="until"/>: here at once, everywhere else through Redis.</summary>
+    public async Task RevokeAsync(IReadOnlyCollection<string> entries, DateTimeOffset until)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var expiry = until.ToUnixTimeMilliseconds();
+        foreach (var entry in entries)
+        {
+            _local[entry] = expiry;
+        }
+
+        try
+        {
+            var db = redis.GetDatabase();
+            var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+            await db.SortedSetAddAsync(SetKey, entries.Select(e => new SortedSetEntry(e, expiry)).ToArray());
+            await db.SortedSetRemoveRangeByScoreAsync(SetKey, double.NegativeInfinity, now);
+            foreach (var entry in entries)
+            {
+                await redis.GetSubscriber().PublishAsync(Channel, Format(entry, expiry));
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            LogRedisUnavailable(logger, "revoke", e.GetType().Name);
+        }
+    }
+
+    /// <summary>True when the token or its session was revoked and the revocation has not yet expired.</summary>
+    public async ValueTask<bool> IsRevokedAsync(string? jti, string? sid)
+    {
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var entries = new List<string>(2);
+        if (jti is not null)
+        {
+            entries.Add(TokenEntry(jti));
+        }
+
+        if (sid is not null)
+        {
+            entries.Add(SessionEntry(sid));
+        }
+
+        if (entries.Any(e => _local.TryGetValue(e, out var until) && until > now))
+        {
+            return true;
+        }
+
+        if (!redis.IsConnected)
+        {
+            return false;
+        }
+
+        try
+        {
+            // The shared list is the truth: a revocation announced a moment ago may not have reached this copy.
+            var scores = await redis.GetDatabase().SortedSetScoresAsync(SetKey, entries.Select(e => (RedisValue)e).ToArray());
+            var revoked = false;
+            for (var i = 0; i < scores.Length; i++)
+            {
+                if (scores[i] is { } until && until > now)
+                {
+                    _local[entries[i]] = (long)until;
+                    revoked = true;
+                }
+            }
+
+            return revoked;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        redis.ConnectionRestored += (_, args) =>
+        {
+            if (args.ConnectionType == ConnectionType.Interactive)
+            {
+                _ = LoadSnapshotAsync();
+            }
+        };
+
+        try
+        {
+            await redis.GetSubscriber().SubscribeAsync(Channel, (_, message) => Apply(message));
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // The multiplexer re-subscribes by itself once Redis is back.
+            LogRedisUnavailable(logger, "subscribe", e.GetType().Name);
+        }
+
+        await LoadSnapshotAsync();
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task LoadSnapshotAsync()
+    {
+        try
+        {
+            var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+            foreach (var entry in await redis.GetDatabase().SortedSetRangeByScoreWithScoresAsync(SetKey, now, double.PositiveInfinity))
+            {
+                _local[entry.Element!] = (long)entry.Score;
+            }
+
+            foreach (var (key, until) in _local)
+            {
+                if (until <= now)
+                {
+                    _local.TryRemove(key, out _);
+                }
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            LogRedisUnavailable(logger, "load", e.GetType().Name);
+        }
+    }
+
+    private void Apply(RedisValue message)
+    {
+        var text = message.ToString();
+        var separator = text.LastIndexOf('|');
+        if (separator > 0 && long.TryParse(text.AsSpan(separator + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var until))
+        {
+            _local[text[..separator]] = until;
+        }
+    }
+
+    private static string Format(string entry, long until) => entry + "|" + until.ToString(CultureInfo.InvariantCulture);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unavailable for the revocation list ({Operation}, {Error}); the in-memory copy is used")]
+    private static partial void LogRedisUnavailable(ILogger logger, string operation, string error);
+}
