@@ -25,13 +25,17 @@ builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationR
 builder.Services.AddHttpClient(DownstreamHealthCheck.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(4));
 DownstreamHealthCheck.AddDownstreamHealthChecks(builder.Services.AddHealthChecks(), builder.Configuration);
 
-// X-Forwarded-For is honoured only from configured proxies in front of the gateway (none by default).
+// X-Forwarded-For is honoured only from configured proxies in front of the gateway (none by default). With no
+// known proxy the forwarded headers are not read at all: an empty list would make the middleware trust anyone.
+var knownProxies = builder.Configuration.GetSection("Gateway:KnownProxies").Get<string[]>() ?? [];
 builder.Services.Configure<ForwardedHeadersOptions>(options =>
 {
-    options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
     options.KnownProxies.Clear();
     options.KnownIPNetworks.Clear();
-    foreach (var proxy in builder.Configuration.GetSection("Gateway:KnownProxies").Get<string[]>() ?? [])
+    options.ForwardedHeaders = knownProxies.Length == 0
+        ? ForwardedHeaders.None
+        : ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+    foreach (var proxy in knownProxies)
     {
         options.KnownProxies.Add(IPAddress.Parse(proxy));
     }

@@ -8,14 +8,15 @@ namespace Library.Gateway.RateLimiting;
 public readonly record struct RateLimitDecision(bool Allowed, TimeSpan RetryAfter);
 
 /// <summary>
-/// Fixed-window counters per (policy, client IP), shared by every Gateway replica through Redis (one atomic
+/// Fixed-window counters per (policy, client IP), each window opening at the client's first request,, shared by every Gateway replica through Redis (one atomic
 /// INCR-and-expire per request). While Redis is unreachable each replica counts in its own memory with the same
 /// windows, so a client still meets a limit (SPEC §5), and the Redis health check reports the degradation.
 /// </summary>
 public sealed partial class DistributedRateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<RateLimitOptions> options, TimeProvider timeProvider, ILogger<DistributedRateLimiter> logger)
 {
+    // The window opens at a client's first request and lasts its length: no aligned boundary lets a burst count twice.
     private static readonly LuaScript s_increment = LuaScript.Prepare(
-        "local count = redis.call('INCR', @key) if count == 1 then redis.call('PEXPIRE', @key, @windowMs) end return count");
+        "local count = redis.call('INCR', @key) if count == 1 then redis.call('PEXPIRE', @key, @windowMs) end return {count, redis.call('PTTL', @key)}");
 
     private readonly ConcurrentDictionary<string, LocalWindow> _local = new(StringComparer.Ordinal);
     private long _lastPrune;
@@ -28,24 +29,23 @@ public sealed partial class DistributedRateLimiter(IConnectionMultiplexer redis,
             return new RateLimitDecision(true, TimeSpan.Zero);
         }
 
-        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var windowMs = (long)policy.Window.TotalMilliseconds;
-        var window = now / windowMs;
-        var retryAfter = TimeSpan.FromMilliseconds(((window + 1) * windowMs) - now);
-        var key = $"ratelimit:{policyName.ToLowerInvariant()}:{client}:{window}";
-        var count = await CountAsync(key, window, windowMs);
-        return new RateLimitDecision(count <= policy.PermitLimit, count <= policy.PermitLimit ? TimeSpan.Zero : retryAfter);
+        var key = $"ratelimit:{policyName.ToLowerInvariant()}:{client}";
+        var (count, remainingMs) = await CountAsync(key, windowMs);
+        return count <= policy.PermitLimit
+            ? new RateLimitDecision(true, TimeSpan.Zero)
+            : new RateLimitDecision(false, TimeSpan.FromMilliseconds(Math.Max(remainingMs, 1)));
     }
 
-    private async ValueTask<long> CountAsync(string key, long window, long windowMs)
+    private async ValueTask<(long Count, long RemainingMs)> CountAsync(string key, long windowMs)
     {
         if (redis.IsConnected)
         {
             try
             {
-                var count = (long)await redis.GetDatabase().ScriptEvaluateAsync(s_increment, new { key = (RedisKey)key, windowMs });
+                var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(s_increment, new { key = (RedisKey)key, windowMs }))!;
                 Interlocked.Exchange(ref _fallbackLogged, 0);
-                return count;
+                return ((long)result[0], (long)result[1]);
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
@@ -58,22 +58,27 @@ public sealed partial class DistributedRateLimiter(IConnectionMultiplexer redis,
             LogLocalFallback(logger);
         }
 
-        Prune(window);
-        var entry = _local.AddOrUpdate(key, _ => new LocalWindow(window, 1), (_, current) => current with { Count = current.Count + 1 });
-        return entry.Count;
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        Prune(now);
+        var entry = _local.AddOrUpdate(
+            key,
+            _ => new LocalWindow(now + windowMs, 1),
+            (_, current) => current.EndsAt <= now ? new LocalWindow(now + windowMs, 1) : current with { Count = current.Count + 1 });
+        return (entry.Count, entry.EndsAt - now);
     }
 
-    private void Prune(long window)
+    private void Prune(long now)
     {
+        // At most once a second, drop the windows that have ended.
         var last = Interlocked.Read(ref _lastPrune);
-        if (last == window || Interlocked.CompareExchange(ref _lastPrune, window, last) != last)
+        if (now - last < 1000 || Interlocked.CompareExchange(ref _lastPrune, now, last) != last)
         {
             return;
         }
 
         foreach (var (key, value) in _local)
         {
-            if (value.Window < window)
+            if (value.EndsAt <= now)
             {
                 _local.TryRemove(key, out _);
             }
@@ -83,5 +88,5 @@ public sealed partial class DistributedRateLimiter(IConnectionMultiplexer redis,
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: rate limits are counted per Gateway instance until it is back")]
     private static partial void LogLocalFallback(ILogger logger);
 
-    private sealed record LocalWindow(long Window, long Count);
+    private sealed record LocalWindow(long EndsAt, long Count);
 }

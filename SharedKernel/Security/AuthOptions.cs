@@ -13,7 +13,7 @@ public sealed class AuthOptions
     /// <summary>Keys are re-read this often, and at once (at most every <see cref="JwksMinRefreshInterval"/>) on an unknown <c>kid</c>.</summary>
     public TimeSpan JwksRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
 
-    public TimeSpan JwksMinRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan JwksMinRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 

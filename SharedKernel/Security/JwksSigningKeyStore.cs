@@ -22,16 +22,23 @@ public sealed partial class JwksSigningKeyStore(IHttpClientFactory httpClientFac
     public async ValueTask<IReadOnlyCollection<SecurityKey>> GetKeysAsync(string? kid, CancellationToken cancellationToken)
     {
         var snapshot = _snapshot;
-        if (!NeedsFetch(snapshot, kid))
+        if (!NeedsFetch(snapshot, kid, out var wait))
         {
             return snapshot.Keys;
+        }
+
+        // A kid we do not hold right after a fetch (a key rotated in a moment ago) waits for the next allowed
+        // fetch rather than failing; forged kids cost their sender the wait and us at most one fetch per interval.
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, timeProvider, cancellationToken);
         }
 
         await _gate.WaitAsync(cancellationToken);
         try
         {
             snapshot = _snapshot;
-            if (NeedsFetch(snapshot, kid))
+            if (NeedsFetch(snapshot, kid, out var stillWait) && stillWait <= TimeSpan.Zero)
             {
                 _snapshot = snapshot = await FetchAsync(snapshot, cancellationToken);
             }
@@ -44,14 +51,20 @@ public sealed partial class JwksSigningKeyStore(IHttpClientFactory httpClientFac
         }
     }
 
-    private bool NeedsFetch(KeySnapshot snapshot, string? kid)
+    /// <summary>True when the keys should be fetched: <paramref name="wait"/> is how long until a fetch is allowed.</summary>
+    private bool NeedsFetch(KeySnapshot snapshot, string? kid, out TimeSpan wait)
     {
         var now = timeProvider.GetTimestamp();
         var stale = snapshot.FetchedAt == long.MinValue || timeProvider.GetElapsedTime(snapshot.FetchedAt, now) > options.Value.JwksRefreshInterval;
         var unknownKid = kid is not null && !snapshot.Kids.Contains(kid);
-        var mayTryAgain = Interlocked.Read(ref _lastAttempt) == long.MinValue
-            || timeProvider.GetElapsedTime(Interlocked.Read(ref _lastAttempt), now) > options.Value.JwksMinRefreshInterval;
-        return (stale || unknownKid) && mayTryAgain;
+        var lastAttempt = Interlocked.Read(ref _lastAttempt);
+        wait = lastAttempt == long.MinValue ? TimeSpan.Zero : options.Value.JwksMinRefreshInterval - timeProvider.GetElapsedTime(lastAttempt, now);
+        if (wait > TimeSpan.Zero && stale && !unknownKid)
+        {
+            return false; // a stale snapshot is still good; it is refreshed once the interval allows
+        }
+
+        return stale || unknownKid;
     }
 
     private async Task<KeySnapshot> FetchAsync(KeySnapshot current, CancellationToken cancellationToken)
