@@ -15,7 +15,7 @@ namespace Library.Patron.Infrastructure.Security;
 /// expired, so rotating never invalidates a token in flight and never needs a restart anywhere. Patron.Service
 /// validates with these keys directly; everyone else reads the JWKS.
 /// </summary>
-public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOptions> options, TimeProvider timeProvider) : ISigningKeyStore, IDisposable
+public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOptions> options, TimeProvider timeProvider) : ISigningKeyStore
 {
     private static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -67,12 +67,6 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
         }).ToList();
     }
 
-    public void Dispose()
-    {
-        _gate.Dispose();
-        _ring?.Dispose();
-    }
-
     private async ValueTask<Ring> CurrentAsync(string? kid, CancellationToken cancellationToken)
     {
         var ring = _ring;
@@ -102,7 +96,8 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
                 .Where(k => k.RetiredAt == null || k.RetiredAt > publishedSince)
                 .OrderByDescending(k => k.CreatedAt)
                 .ToListAsync(cancellationToken);
-            // The previous ring is not disposed: a validation in flight may still hold its keys.
+            // Keys are never disposed: a validation in flight, or IdentityModel's cache of signature providers
+            // (keyed by kid), may still hold the previous ring's; the collector frees them.
             var ring = new Ring(rows, timeProvider.GetTimestamp());
             _ring = ring;
             return ring;
@@ -147,10 +142,8 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
         return kid;
     }
 
-    private sealed class Ring : IDisposable
+    private sealed class Ring
     {
-        private readonly List<RSA> _rsas = [];
-
         public Ring(IReadOnlyList<SigningKey> rows, long loadedAt)
         {
             LoadedAt = loadedAt;
@@ -159,7 +152,6 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
             {
                 var rsa = RSA.Create();
                 rsa.ImportPkcs8PrivateKey(row.PrivateKey, out _);
-                _rsas.Add(rsa);
                 var key = new RsaSecurityKey(rsa) { KeyId = row.Kid };
                 published.Add(key);
                 if (row.RetiredAt is null && Active is null)
@@ -179,13 +171,5 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
         public IReadOnlyCollection<SecurityKey> Published { get; }
 
         public HashSet<string> Kids { get; }
-
-        public void Dispose()
-        {
-            foreach (var rsa in _rsas)
-            {
-                rsa.Dispose();
-            }
-        }
     }
 }

@@ -1,4 +1,6 @@
 using Library.Catalog.Infrastructure.Persistence;
+using Library.SharedKernel.Security;
+using Library.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +22,10 @@ public sealed class CatalogApiFactory(CatalogServers servers) : WebApplicationFa
 
         // Tests run the scheduled job themselves, at the fake time they choose.
         builder.UseSetting("Catalog:ReaperEnabled", "false");
-        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton<ISigningKeyStore, TestTokens.Store>();
+        });
     }
 }

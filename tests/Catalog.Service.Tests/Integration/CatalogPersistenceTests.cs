@@ -1,3 +1,5 @@
+using Library.SharedKernel.Security;
+using Library.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -19,6 +21,7 @@ public sealed class CatalogPersistenceTests(CatalogServers servers) : IAsyncLife
     public ValueTask InitializeAsync()
     {
         _client = _factory.CreateClient();
+        _client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.Mint(LibraryRoles.Librarian));
         return ValueTask.CompletedTask;
     }
 
