@@ -43,6 +43,11 @@ internal static class Program
 
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        if (await SignIn.AddAdminTokenAsync(options, log) is { } signInFailure)
+        {
+            log.WriteLine(signInFailure);
+            return 2;
+        }
 
         return options.Scenario switch
         {
