@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Library.SharedKernel.Resources;
+using Library.Testing;
 using StackExchange.Redis;
 
 namespace Library.Chaos.Tests;
@@ -46,6 +47,50 @@ public sealed class RedisOutageTests(RedisOutageSystem system) : IClassFixture<R
 
         server.Keys(pattern: $"catalog:book:{book}#*").ShouldNotBeEmpty("reads should be cached again once Redis is back");
         (await ListAsync(marker)).Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task WithRedisStopped_ARevokedTokenStaysRevoked_TokensStillWork_AndLimitsHoldPerInstance()
+    {
+        var gateway = system.App.GetEndpoint(ResourceNames.Gateway);
+        using var patron = await GatewayClients.NewPatronAsync(gateway);
+        using var revoked = await GatewayClients.SignInAsync(gateway, patron.Email, patron.Password, patron.PatronId);
+        (await revoked.Client.PostAsync("/auth/logout", null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        await system.App.StopResourceAsync(ResourceNames.Redis);
+        try
+        {
+            // The in-memory copy of the deny-list decides while Redis is away, at the Gateway and in the services.
+            (await revoked.Client.GetAsync($"/patrons/{patron.PatronId}")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+            using (var direct = new HttpClient { BaseAddress = system.App.GetEndpoint(ResourceNames.LendingApi) })
+            {
+                direct.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", revoked.AccessToken);
+                (await direct.GetAsync("/loans")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+            }
+
+            (await patron.Client.GetAsync($"/patrons/{patron.PatronId}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+            using (var fresh = await GatewayClients.SignInAsync(gateway, patron.Email, patron.Password, patron.PatronId))
+            {
+                (await fresh.Client.GetAsync("/loans")).StatusCode.ShouldBe(HttpStatusCode.OK);
+            }
+
+            // Login stays limited: counted in the Gateway's own memory until Redis is back.
+            using var client = GatewayClients.Create(gateway);
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < 6; i++)
+            {
+                using var login = await client.PostAsJsonAsync("/auth/login", new { email = patron.Email, password = "Wrong-password-1" });
+                statuses.Add(login.StatusCode);
+            }
+
+            statuses[5].ShouldBe(HttpStatusCode.TooManyRequests);
+            using var ready = await system.Gateway.GetAsync("/health/ready");
+            (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
+        }
+        finally
+        {
+            await system.App.StartResourceAsync(ResourceNames.Redis);
+        }
     }
 
     private async Task<string> AddBookAsync(string title)
