@@ -28,12 +28,12 @@ public static class SecurityExtensions
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<ISigningKeyStore, IOptions<AuthOptions>>((options, keys, auth) =>
+            .Configure<ISigningKeyStore, IOptions<AuthOptions>, TimeProvider>((options, keys, auth, time) =>
             {
                 options.MapInboundClaims = false;
                 options.RequireHttpsMetadata = false;
                 options.TokenHandlers.Clear();
-                options.TokenHandlers.Add(new LibraryTokenHandler(keys));
+                options.TokenHandlers.Add(new LibraryTokenHandler(keys, time));
                 options.TokenValidationParameters = ValidationParameters(auth.Value);
                 options.Events = new JwtBearerEvents { OnTokenValidated = RejectRevokedAsync };
             });
