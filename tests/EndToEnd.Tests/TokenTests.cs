@@ -15,10 +15,10 @@ public sealed class TokenTests(LibrarySystem system)
     public async Task AValidAccessToken_IsAcceptedByTheGatewayAndByEveryService()
     {
         using var patron = await system.NewPatronAsync();
-        (await StatusAsync(system.GatewayAddress, patron.AccessToken, $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.OK);
-        (await StatusAsync(system.App.GetEndpoint(ResourceNames.PatronApi), patron.AccessToken, $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.OK);
-        (await StatusAsync(system.App.GetEndpoint(ResourceNames.LendingApi), patron.AccessToken, "/loans")).ShouldBe(HttpStatusCode.OK);
-        (await StatusAsync(system.App.GetEndpoint(ResourceNames.CatalogApi), patron.AccessToken, $"/borrow-operations/{Guid.CreateVersion7()}")).ShouldBe(HttpStatusCode.NotFound);
+        await ExpectAsync(system.GatewayAddress, patron.AccessToken, $"/patrons/{patron.PatronId}", HttpStatusCode.OK);
+        await ExpectAsync(system.App.GetEndpoint(ResourceNames.PatronApi), patron.AccessToken, $"/patrons/{patron.PatronId}", HttpStatusCode.OK);
+        await ExpectAsync(system.App.GetEndpoint(ResourceNames.LendingApi), patron.AccessToken, "/loans", HttpStatusCode.OK);
+        await ExpectAsync(system.App.GetEndpoint(ResourceNames.CatalogApi), patron.AccessToken, $"/borrow-operations/{Guid.CreateVersion7()}", HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class TokenTests(LibrarySystem system)
         var parts = patron.AccessToken.Split('.');
         var signature = parts[2].ToCharArray();
         signature[10] = signature[10] == 'A' ? 'B' : 'A';
-        (await StatusAsync(system.GatewayAddress, $"{parts[0]}.{parts[1]}.{new string(signature)}", $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.GatewayAddress, $"{parts[0]}.{parts[1]}.{new string(signature)}", $"/patrons/{patron.PatronId}", HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class TokenTests(LibrarySystem system)
         var parts = patron.AccessToken.Split('.');
         var header = JsonNode.Parse(Base64Url(parts[0]))!.AsObject();
         header["kid"] = "not-a-key-of-ours";
-        (await StatusAsync(system.GatewayAddress, $"{ToBase64Url(header.ToJsonString())}.{parts[1]}.{parts[2]}", $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.GatewayAddress, $"{ToBase64Url(header.ToJsonString())}.{parts[1]}.{parts[2]}", $"/patrons/{patron.PatronId}", HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -68,16 +68,16 @@ public sealed class TokenTests(LibrarySystem system)
         payload["roles"] = new JsonArray("admin");
         var unsigned = $"{header}.{ToBase64Url(payload.ToJsonString())}.";
 
-        (await StatusAsync(system.GatewayAddress, unsigned, "/patrons?limit=1")).ShouldBe(HttpStatusCode.Unauthorized);
-        (await StatusAsync(system.App.GetEndpoint(ResourceNames.PatronApi), unsigned, "/patrons?limit=1")).ShouldBe(HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.GatewayAddress, unsigned, "/patrons?limit=1", HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.App.GetEndpoint(ResourceNames.PatronApi), unsigned, "/patrons?limit=1", HttpStatusCode.Unauthorized);
     }
 
     [Fact]
     public async Task ARefreshToken_IsNeverAcceptedAsAnAccessToken()
     {
         using var patron = await system.NewPatronAsync();
-        (await StatusAsync(system.GatewayAddress, patron.RefreshToken, $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.Unauthorized);
-        (await StatusAsync(system.App.GetEndpoint(ResourceNames.PatronApi), patron.RefreshToken, $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.GatewayAddress, patron.RefreshToken, $"/patrons/{patron.PatronId}", HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.App.GetEndpoint(ResourceNames.PatronApi), patron.RefreshToken, $"/patrons/{patron.PatronId}", HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class TokenTests(LibrarySystem system)
         pair["tokenType"]!.GetValue<string>().ShouldBe("Bearer");
         pair["expiresIn"]!.GetValue<int>().ShouldBe(900);
         pair["refreshToken"]!.GetValue<string>().ShouldNotBe(patron.RefreshToken);
-        (await StatusAsync(system.GatewayAddress, pair["accessToken"]!.GetValue<string>(), $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.OK);
+        await ExpectAsync(system.GatewayAddress, pair["accessToken"]!.GetValue<string>(), $"/patrons/{patron.PatronId}", HttpStatusCode.OK);
 
         using var again = await anonymous.PostAsJsonAsync("/auth/refresh", new { refreshToken = patron.RefreshToken });
         again.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
@@ -113,8 +113,8 @@ public sealed class TokenTests(LibrarySystem system)
 
         using var next = await anonymous.PostAsJsonAsync("/auth/refresh", new { refreshToken = current["refreshToken"]!.GetValue<string>() });
         next.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await StatusAsync(system.GatewayAddress, current["accessToken"]!.GetValue<string>(), $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.Unauthorized);
-        (await StatusAsync(system.GatewayAddress, patron.AccessToken, $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.GatewayAddress, current["accessToken"]!.GetValue<string>(), $"/patrons/{patron.PatronId}", HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.GatewayAddress, patron.AccessToken, $"/patrons/{patron.PatronId}", HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -126,15 +126,15 @@ public sealed class TokenTests(LibrarySystem system)
         using var logout = await patron.Client.PostAsync("/auth/logout", null);
         logout.StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
-        (await StatusAsync(system.GatewayAddress, patron.AccessToken, $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.Unauthorized);
-        (await StatusAsync(system.SecondGatewayAddress, patron.AccessToken, $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.Unauthorized);
-        (await StatusAsync(system.App.GetEndpoint(ResourceNames.LendingApi), patron.AccessToken, "/loans")).ShouldBe(HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.GatewayAddress, patron.AccessToken, $"/patrons/{patron.PatronId}", HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.SecondGatewayAddress, patron.AccessToken, $"/patrons/{patron.PatronId}", HttpStatusCode.Unauthorized);
+        await ExpectAsync(system.App.GetEndpoint(ResourceNames.LendingApi), patron.AccessToken, "/loans", HttpStatusCode.Unauthorized);
         using var anonymous = system.Anonymous();
         using var refresh = await anonymous.PostAsJsonAsync("/auth/refresh", new { refreshToken = patron.RefreshToken });
         refresh.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
 
         // Another session of the same account is not affected.
-        (await StatusAsync(system.GatewayAddress, other.AccessToken, $"/patrons/{patron.PatronId}")).ShouldBe(HttpStatusCode.OK);
+        await ExpectAsync(system.GatewayAddress, other.AccessToken, $"/patrons/{patron.PatronId}", HttpStatusCode.OK);
     }
 
     [Fact]
@@ -152,9 +152,9 @@ public sealed class TokenTests(LibrarySystem system)
         KidOf(after.AccessToken).ShouldNotBe(oldKid); // ours, or a later one (the matrix rotates too)
         foreach (var token in new[] { before.AccessToken, after.AccessToken })
         {
-            (await StatusAsync(system.GatewayAddress, token, $"/patrons/{before.PatronId}")).ShouldBe(HttpStatusCode.OK);
-            (await StatusAsync(system.SecondGatewayAddress, token, $"/patrons/{before.PatronId}")).ShouldBe(HttpStatusCode.OK);
-            (await StatusAsync(system.App.GetEndpoint(ResourceNames.LendingApi), token, "/loans")).ShouldBe(HttpStatusCode.OK);
+            await ExpectAsync(system.GatewayAddress, token, $"/patrons/{before.PatronId}", HttpStatusCode.OK);
+            await ExpectAsync(system.SecondGatewayAddress, token, $"/patrons/{before.PatronId}", HttpStatusCode.OK);
+            await ExpectAsync(system.App.GetEndpoint(ResourceNames.LendingApi), token, "/loans", HttpStatusCode.OK);
         }
 
         var jwks = await system.Anonymous().GetFromJsonAsync<JsonObject>("/.well-known/jwks.json");
@@ -212,12 +212,13 @@ public sealed class TokenTests(LibrarySystem system)
         loans!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<string>()).ShouldBe([operation["loanId"]!.GetValue<string>()]);
     }
 
-    private static async Task<HttpStatusCode> StatusAsync(Uri baseAddress, string token, string path)
+    /// <summary>Asserts the status; a failure names JwtBearer's reason (WWW-Authenticate).</summary>
+    private static async Task ExpectAsync(Uri baseAddress, string token, string path, HttpStatusCode expected)
     {
         using var client = new HttpClient { BaseAddress = baseAddress };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await client.GetAsync(path);
-        return response.StatusCode;
+        response.StatusCode.ShouldBe(expected, $"GET {baseAddress}{path.TrimStart('/')}: WWW-Authenticate {response.Headers.WwwAuthenticate}; {await response.Content.ReadAsStringAsync()}");
     }
 
     private static string KidOf(string token) => JsonNode.Parse(Base64Url(token.Split('.')[0]))!["kid"]!.GetValue<string>();
