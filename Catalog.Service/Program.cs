@@ -6,6 +6,7 @@ using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Persistence;
+using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Resources;
 using Library.SharedKernel.Security;
 
@@ -32,6 +33,7 @@ app.UseCacheInvalidation();
 app.UseIdempotencyReceipts<CatalogDbContext>();
 app.MapOpenApi().AllowAnonymous();
 app.MapDefaultEndpoints();
+app.MapCircuitsEndpoint();
 app.MapBooksApi();
 app.MapBorrowingApi();
 

@@ -4,6 +4,7 @@ using Library.Gateway.RateLimiting;
 using Library.Gateway.Routing;
 using Library.Gateway.Security;
 using Library.SharedKernel.Http;
+using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Resources;
 using Library.SharedKernel.Security;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,7 @@ builder.Services.Configure<ForwardedHeadersOptions>(options =>
 
 // The Gateway validates tokens and enforces each route's policy; the services behind it do both again (SPEC §5).
 builder.AddLibraryAuthentication();
+builder.Services.AddCircuitBreakers();
 var rateLimits = builder.Configuration.GetSection("RateLimits");
 builder.Services.AddOptions<RateLimitOptions>().Configure(options =>
 {
@@ -62,6 +64,7 @@ app.UseRouting();
 app.UseMiddleware<RateLimitingMiddleware>();
 app.UseLibraryAuthentication();
 app.MapDefaultEndpoints();
+app.MapCircuitsEndpoint();
 
 // One API reference over every service's OpenAPI document, each served through the proxy at /openapi/{service}.json.
 app.MapScalarApiReference("/docs", options =>

@@ -5,6 +5,7 @@ using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Persistence;
+using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Resources;
 using Library.SharedKernel.Security;
 using Microsoft.EntityFrameworkCore;
@@ -32,6 +33,7 @@ app.UseCacheInvalidation();
 app.UseIdempotencyReceipts<LendingDbContext>();
 app.MapOpenApi().AllowAnonymous();
 app.MapDefaultEndpoints();
+app.MapCircuitsEndpoint();
 app.MapLoansApi();
 
 await app.MigrateDatabaseAsync<LendingDbContext>();

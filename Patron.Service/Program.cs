@@ -7,6 +7,7 @@ using Library.SharedKernel.Http;
 using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Messaging;
 using Library.SharedKernel.Persistence;
+using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Resources;
 using Library.SharedKernel.Security;
 using Microsoft.EntityFrameworkCore;
@@ -35,6 +36,7 @@ app.UseCacheInvalidation();
 app.UseIdempotencyReceipts<PatronDbContext>();
 app.MapOpenApi().AllowAnonymous();
 app.MapDefaultEndpoints();
+app.MapCircuitsEndpoint();
 app.MapPatronsApi();
 app.MapAuthApi();
 

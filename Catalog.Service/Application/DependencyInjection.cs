@@ -1,3 +1,4 @@
+using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Security;
 using Library.Catalog.Application.Books.AddBook;
 using Library.Catalog.Application.Books.GetBook;
@@ -25,7 +26,9 @@ public static class DependencyInjection
         services.AddScoped<ListBooksHandler>();
         services.AddScoped<StartBorrowHandler>();
         services.AddScoped<BorrowOperationQueries>();
-        services.AddHttpClient<PatronEligibilityClient>(client => client.BaseAddress = new Uri($"http://{ResourceNames.PatronApi}")).ForwardCallerToken();
+        services.AddHttpClient<PatronEligibilityClient>(client => client.BaseAddress = new Uri($"http://{ResourceNames.PatronApi}"))
+            .ForwardCallerToken()
+            .AddCircuitBreaker(ResourceNames.PatronApi);
         services.AddOutboxRelay<CatalogDbContext>();
         services.AddIntegrationEventConsumer<CatalogDbContext>(Consumer)
             .Handle<LoanCreated, LoanEventsHandler>()

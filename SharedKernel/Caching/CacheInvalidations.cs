@@ -4,6 +4,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 
+using Library.SharedKernel.Resilience;
+
 namespace Library.SharedKernel.Caching;
 
 /// <summary>
@@ -52,15 +54,11 @@ public static class CachingExtensions
     /// <summary>Registers the query cache (requires AddRedisClient) with keys prefixed by the service's name.</summary>
     public static IServiceCollection AddQueryCache(this IServiceCollection services, string prefix)
     {
+        // The "redis" breaker is listed at /health/circuits; open means reads go straight to PostgreSQL and
+        // /health/ready says Degraded: the service still serves (SPEC §6).
+        services.AddCircuitBreakers();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<QueryCache>(sp, prefix));
         services.AddScoped<CacheInvalidations>();
-
-        // An open breaker means reads go straight to PostgreSQL: the service still serves, degraded (SPEC §6).
-        services.AddHealthChecks().Add(new HealthCheckRegistration(
-            "query-cache",
-            sp => new CacheBreakerHealthCheck(sp.GetRequiredService<QueryCache>()),
-            HealthStatus.Degraded,
-            [Microsoft.Extensions.Hosting.Extensions.ReadyTag]));
         return services;
     }
 
@@ -80,12 +78,4 @@ public static class CachingExtensions
                 }
             }
         });
-}
-
-internal sealed class CacheBreakerHealthCheck(QueryCache cache) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        => Task.FromResult(cache.BreakerState.CircuitState == Polly.CircuitBreaker.CircuitState.Closed
-            ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Degraded("The cache breaker is open; reads are served from the database."));
 }

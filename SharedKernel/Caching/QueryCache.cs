@@ -3,7 +3,7 @@ using System.Text.Json;
 using Library.SharedKernel.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Polly;
+using Library.SharedKernel.Resilience;
 using Polly.CircuitBreaker;
 using StackExchange.Redis;
 
@@ -25,33 +25,23 @@ public sealed partial class QueryCache
     private readonly IConfiguration _configuration;
     private readonly ILogger<QueryCache> _logger;
     private readonly string _prefix;
-    private readonly ResiliencePipeline _breaker;
+    private readonly CircuitBreaker _breaker;
     private readonly ConcurrentDictionary<string, Task<object?>> _inflight = new(StringComparer.Ordinal);
     private long _hits;
     private long _misses;
     private long _bypassed;
 
-    public QueryCache(IConnectionMultiplexer redis, IConfiguration configuration, ILogger<QueryCache> logger, string prefix)
+    public QueryCache(IConnectionMultiplexer redis, IConfiguration configuration, CircuitBreakers breakers, ILogger<QueryCache> logger, string prefix)
     {
         _redis = redis;
         _configuration = configuration;
         _logger = logger;
         _prefix = prefix + ":";
-        _breaker = new ResiliencePipelineBuilder()
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<RedisException>().Handle<TimeoutException>(),
-                FailureRatio = configuration.GetValue("Cache:Breaker:FailureRatio", 0.5),
-                MinimumThroughput = configuration.GetValue("Cache:Breaker:MinimumThroughput", 10),
-                SamplingDuration = configuration.GetValue("Cache:Breaker:SamplingDuration", TimeSpan.FromSeconds(10)),
-                BreakDuration = configuration.GetValue("Cache:Breaker:BreakDuration", TimeSpan.FromSeconds(5)),
-                StateProvider = BreakerState,
-            })
-            .Build();
+        _breaker = breakers.Get(
+            "redis",
+            new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 10),
+            (_, e) => e is RedisException or TimeoutException);
     }
-
-    /// <summary>The breaker's state, for health reporting.</summary>
-    public CircuitBreakerStateProvider BreakerState { get; } = new();
 
     public (long Hits, long Misses, long Bypassed) Counters => (Interlocked.Read(ref _hits), Interlocked.Read(ref _misses), Interlocked.Read(ref _bypassed));
 
@@ -70,9 +60,9 @@ public sealed partial class QueryCache
         string currentGeneration;
         try
         {
+            var db = _redis.GetDatabase();
             var result = (RedisResult[])(await _breaker.ExecuteAsync(
-                static async (state, _) => await state.Db.ScriptEvaluateAsync(ReadScript, [state.Generation], [state.Key]),
-                (Db: _redis.GetDatabase(), Generation: (RedisKey)(_prefix + generation), Key: (RedisValue)(_prefix + key + "#")),
+                async _ => await db.ScriptEvaluateAsync(ReadScript, [(RedisKey)(_prefix + generation)], [(RedisValue)(_prefix + key + "#")]),
                 cancellationToken))!;
             currentGeneration = (string)result[0]!;
             var cached = (byte[]?)result[1];
@@ -142,10 +132,8 @@ public sealed partial class QueryCache
                 // Jitter spreads expiries so entries cached together do not all miss together.
                 var expiry = ttl * (1 + (((Random.Shared.NextDouble() * 2) - 1) * jitter));
                 var bytes = JsonSerializer.SerializeToUtf8Bytes(value, s_json);
-                await _breaker.ExecuteAsync(
-                    static async (state, _) => await state.Db.StringSetAsync(state.Key, state.Bytes, state.Expiry),
-                    (Db: _redis.GetDatabase(), Key: (RedisKey)fullKey, Bytes: (RedisValue)bytes, Expiry: expiry),
-                    CancellationToken.None);
+                var db = _redis.GetDatabase();
+                await _breaker.ExecuteAsync(async _ => await db.StringSetAsync((RedisKey)fullKey, (RedisValue)bytes, expiry), CancellationToken.None);
             }
             catch (Exception e) when (e is BrokenCircuitException or RedisException or TimeoutException)
             {

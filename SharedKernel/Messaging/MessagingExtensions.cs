@@ -1,3 +1,4 @@
+using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Persistence;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ public static class MessagingExtensions
     /// <summary>Publishes the context's outbox to RabbitMQ (requires AddRabbitMQClient).</summary>
     public static IServiceCollection AddOutboxRelay<TDbContext>(this IServiceCollection services)
         where TDbContext : LibraryDbContext
-        => services.AddHostedService<OutboxRelay<TDbContext>>();
+        => services.AddCircuitBreakers().AddHostedService<OutboxRelay<TDbContext>>();
 
     /// <summary>Consumes the given event types from the consumer's own queue into handlers (requires AddRabbitMQClient).</summary>
     public static IntegrationEventConsumerBuilder AddIntegrationEventConsumer<TDbContext>(this IServiceCollection services, string consumer)

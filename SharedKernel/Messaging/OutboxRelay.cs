@@ -1,3 +1,4 @@
+using Library.SharedKernel.Resilience;
 using System.Text;
 using Library.SharedKernel.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -21,11 +22,19 @@ public sealed partial class OutboxRelay<TDbContext>(
     NpgsqlDataSource dataSource,
     RabbitMQConnection rabbit,
     IConfiguration configuration,
+    CircuitBreakers breakers,
     TimeProvider timeProvider,
     ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService
     where TDbContext : LibraryDbContext
 {
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+
+    // A round in which the broker confirmed nothing is a failure; while the breaker is open no round is tried
+    // (the relay backs off), and /health/circuits shows it.
+    private readonly CircuitBreaker _breaker = breakers.Get(
+        "rabbitmq-publish",
+        new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 3, BreakDuration: TimeSpan.FromSeconds(5)),
+        (result, e) => e is not null and not OperationCanceledException || (result is string?[] { Length: > 0 } errors && errors.All(error => error is not null)));
     private IChannel? _channel;
     private Statements? _statements;
 
@@ -108,8 +117,13 @@ public sealed partial class OutboxRelay<TDbContext>(
             return 0;
         }
 
-        var channel = await GetChannelAsync(cancellationToken);
-        var results = await Task.WhenAll(batch.Select(message => TryPublishAsync(channel, message, cancellationToken)));
+        var results = await _breaker.ExecuteAsync(
+            async ct =>
+            {
+                var channel = await GetChannelAsync(ct);
+                return await Task.WhenAll(batch.Select(message => TryPublishAsync(channel, message, ct)));
+            },
+            cancellationToken);
         var published = batch.Where((_, i) => results[i] is null).Select(m => m.Id).ToArray();
         var failed = batch.Where((_, i) => results[i] is not null).ToList();
         if (published.Length > 0)

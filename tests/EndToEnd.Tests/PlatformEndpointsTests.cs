@@ -31,6 +31,35 @@ public sealed class PlatformEndpointsTests(LibrarySystem system)
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
+    [Theory]
+    [InlineData("catalog-api", "redis", "patron-api", "rabbitmq-publish")]
+    [InlineData("lending-api", "redis", "rabbitmq-publish")]
+    [InlineData("patron-api", "redis", "rabbitmq-publish")]
+    [InlineData("gateway")]
+    public async Task HealthCircuits_OnEveryService_ListsItsBreakersClosedWithTheirThresholds_Anonymously(string resource, params string[] expected)
+    {
+        // Use the service once so every breaker it has exists (they are created on first use).
+        await _gateway.GetStringAsync($"/books/{await _gateway.AddBookIdAsync()}");
+        await system.Gateway.BorrowAndWaitAsync(await _gateway.AddBookIdAsync(), await _gateway.RegisterPatronIdAsync(), "borrowed");
+        await _gateway.GetStringAsync("/patrons?limit=1");
+        await _gateway.GetStringAsync("/loans?limit=1");
+
+        using var anonymous = new HttpClient { BaseAddress = system.App.GetEndpoint(resource) };
+        using var response = await anonymous.GetAsync("/health/circuits");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var report = await response.ReadObjectAsync();
+        report["status"]!.GetValue<string>().ShouldBe("Healthy");
+        var circuits = report["circuits"]!.AsArray().Select(c => c!.AsObject()).ToList();
+        circuits.Select(c => c["name"]!.GetValue<string>()).ShouldBe(expected.Order(StringComparer.Ordinal), ignoreOrder: false);
+        foreach (var circuit in circuits)
+        {
+            circuit["state"]!.GetValue<string>().ShouldBe("closed");
+            circuit["settings"]!["breakDuration"].ShouldNotBeNull();
+            circuit["successes"]!.GetValue<long>().ShouldBeGreaterThan(0);
+        }
+    }
+
     [Fact]
     public async Task HealthOutput_CarriesNoSecretsOrExceptionDetail()
     {

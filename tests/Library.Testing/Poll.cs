@@ -17,4 +17,20 @@ public static class Poll
             await Task.Delay(50);
         }
     }
+
+    /// <summary>Polls an asynchronous condition until it holds, failing after the deadline.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var until = DateTime.UtcNow + deadline;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException($"Waited {deadline.TotalSeconds} s for {what}.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
 }

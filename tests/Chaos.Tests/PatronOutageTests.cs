@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Library.SharedKernel.Resources;
+using Library.Testing;
+
+namespace Library.Chaos.Tests;
+
+public sealed class PatronOutageSystem : ChaosSystem
+{
+    protected override void Configure(DistributedApplicationTestingBuilder builder)
+    {
+        // Short, explicit thresholds (configuration, as an operator would set them) so the test is quick.
+        var catalog = Project(builder, ResourceNames.CatalogApi);
+        catalog.SetEnvironmentVariable("Resilience__Breakers__patron-api__MinimumThroughput", "3");
+        catalog.SetEnvironmentVariable("Resilience__Breakers__patron-api__BreakDuration", "00:00:02");
+    }
+}
+
+/// <summary>SPEC §6: a dependency that fails opens its breaker; the caller degrades (503 at once, Degraded readiness) instead of breaking.</summary>
+public sealed class PatronOutageTests(PatronOutageSystem system) : IClassFixture<PatronOutageSystem>
+{
+    [Fact]
+    public async Task WithPatronDown_TheCatalogToPatronBreakerOpens_BorrowsAnswer503_AndItClosesOncePatronIsBack()
+    {
+        var catalog = system.App.CreateHttpClient(ResourceNames.CatalogApi);
+        var patron = await system.RegisterPatronAsync();
+        await system.BorrowAsync(await system.AddBookAsync(), patron);
+        (await CircuitAsync(catalog, ResourceNames.PatronApi))!["state"]!.GetValue<string>().ShouldBe("closed");
+
+        await system.App.StopResourceAsync(ResourceNames.PatronApi);
+        try
+        {
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < 8; i++)
+            {
+                using var response = await system.Gateway.BorrowAsync(await system.AddBookAsync(), patron);
+                statuses.Add(response.StatusCode);
+                response.StatusCode.ShouldNotBe(HttpStatusCode.InternalServerError);
+            }
+
+            statuses.ShouldAllBe(s => s == HttpStatusCode.ServiceUnavailable);
+            var circuit = (await CircuitAsync(catalog, ResourceNames.PatronApi))!;
+            circuit["state"]!.GetValue<string>().ShouldBe("open");
+            circuit["rejected"]!.GetValue<long>().ShouldBeGreaterThan(0);
+            circuit["settings"]!["minimumThroughput"]!.GetValue<int>().ShouldBe(3);
+            using var ready = await catalog.GetAsync("/health/ready");
+            ready.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
+        }
+        finally
+        {
+            await system.App.StartResourceAsync(ResourceNames.PatronApi);
+        }
+
+        // Past the break duration a probe goes through, succeeds, and the breaker closes.
+        await Poll.UntilAsync(
+            async () =>
+            {
+                using var response = await system.Gateway.BorrowAsync(await system.AddBookAsync(), patron);
+                return response.StatusCode == HttpStatusCode.Accepted;
+            },
+            TimeSpan.FromSeconds(30),
+            "a borrow to be accepted again");
+        (await CircuitAsync(catalog, ResourceNames.PatronApi))!["state"]!.GetValue<string>().ShouldBe("closed");
+    }
+
+    private static async Task<JsonObject?> CircuitAsync(HttpClient service, string name)
+    {
+        var circuits = await service.GetFromJsonAsync<JsonObject>("/health/circuits");
+        return circuits!["circuits"]!.AsArray().Select(c => c!.AsObject()).FirstOrDefault(c => c["name"]!.GetValue<string>() == name);
+    }
+}
