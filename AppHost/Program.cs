@@ -11,7 +11,24 @@ var patronDb = postgres.AddDatabase(ResourceNames.PatronDb, schema: "patron");
 
 var redis = builder.AddRedis(ResourceNames.Redis);
 var eventBus = builder.AddRabbitMQ(ResourceNames.EventBus);
-var etcd = builder.AddEtcd(ResourceNames.Etcd);
+// Live configuration (SPEC §6): the values operators tune, seeded as defaults; change them in etcd
+// (e.g. etcdctl put /library/lending/Lending/Policy/Regular/MaxLoans 3) and the services apply them at once.
+var etcd = builder.AddEtcd(ResourceNames.Etcd).WithSeed(new Dictionary<string, string>
+{
+    ["/library/lending/Lending/Policy/Regular/MaxLoans"] = "5",
+    ["/library/lending/Lending/Policy/Regular/LoanDays"] = "14",
+    ["/library/lending/Lending/Policy/Premium/MaxLoans"] = "10",
+    ["/library/lending/Lending/Policy/Premium/LoanDays"] = "21",
+    ["/library/lending/Lending/Policy/Researcher/MaxLoans"] = "20",
+    ["/library/lending/Lending/Policy/Researcher/LoanDays"] = "30",
+    ["/library/shared/Cache/Ttl"] = "00:02:00",
+    ["/library/catalog/Catalog/ReservationTtl"] = "00:05:00",
+    ["/library/gateway/RateLimits/Login/PermitLimit"] = "5",
+    ["/library/gateway/RateLimits/Register/PermitLimit"] = "3",
+    ["/library/gateway/RateLimits/General/PermitLimit"] = "600",
+    ["/library/shared/Resilience/Breakers/redis/BreakDuration"] = "00:00:05",
+    ["/library/catalog/Resilience/Breakers/patron-api/BreakDuration"] = "00:00:05",
+});
 
 // SPEC §5: the first admin comes from the operator's environment; without a password one is generated for
 // this run (its databases are new) and printed once, under the resource table. None is compiled in.
@@ -48,6 +65,7 @@ var catalogApi = builder.AddProject(ResourceNames.CatalogApi, "../Catalog.Servic
 builder.AddProject(ResourceNames.Gateway, "../Gateway/Gateway.csproj")
     .WithExternalHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080))
     .WithReference(redis).WaitFor(redis)
+    .WithReference(etcd).WaitFor(etcd)
     .WithReference(catalogApi).WaitFor(catalogApi)
     .WithReference(patronApi).WaitFor(patronApi)
     .WithReference(lendingApi).WaitFor(lendingApi);

@@ -23,7 +23,8 @@ public static class EtcdClientExtensions
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             connectionName,
             sp => new EtcdHealthCheck(sp.GetRequiredService<IHttpClientFactory>()),
-            HealthStatus.Unhealthy,
+            // Without etcd the service runs on the configuration it last read: degraded, still serving (SPEC §6).
+            HealthStatus.Degraded,
             [Extensions.ReadyTag],
             TimeSpan.FromSeconds(3)));
     }
@@ -35,11 +36,11 @@ public static class EtcdClientExtensions
             try
             {
                 using var response = await clients.CreateClient(HttpClientName).GetAsync(new Uri("/health", UriKind.Relative), cancellationToken);
-                return response.IsSuccessStatusCode ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("etcd reports unhealthy.");
+                return response.IsSuccessStatusCode ? HealthCheckResult.Healthy() : new HealthCheckResult(context.Registration.FailureStatus, "etcd reports unhealthy.");
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                return HealthCheckResult.Unhealthy("etcd is unreachable.");
+                return new HealthCheckResult(context.Registration.FailureStatus, "etcd is unreachable.");
             }
         }
     }

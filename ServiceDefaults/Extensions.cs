@@ -26,6 +26,8 @@ public static class Extensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
+        // Live configuration: appsettings → etcd (/library/shared, /library/{Etcd:Service}) → environment (SPEC §6).
+        builder.AddEtcdConfiguration("etcd");
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();

@@ -35,6 +35,19 @@ public static class ResourceBuilderExtensions
         return builder.AddResource(new ProjectResource(name, fullPath));
     }
 
+    /// <summary>Seeds etcd with keys (written only where absent) once it is ready: the live configuration's defaults.</summary>
+    public static IResourceBuilder<Resources.EtcdResource> WithSeed(this IResourceBuilder<Resources.EtcdResource> etcd, IEnumerable<KeyValuePair<string, string>> keys)
+    {
+        ArgumentNullException.ThrowIfNull(etcd);
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var (key, value) in keys)
+        {
+            etcd.Resource.Seed[key] = value;
+        }
+
+        return etcd;
+    }
+
     /// <summary>A second instance of a project (e.g. two gateways sharing Redis), with the original's references and environment.</summary>
     public static IResourceBuilder<ProjectResource> AddReplica(this DistributedApplicationBuilder builder, string originalName, string name)
     {

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Globalization;
 
 namespace Library.AppHost.Hosting.Resources;
@@ -40,6 +41,24 @@ public sealed class EtcdResource(string name) : ExecutableResource(name), IResou
             "--heartbeat-interval", "10", "--election-timeout", "100",
             "--logger", "zap", "--log-level", "warn", "--log-outputs", "stderr",
         ], new Dictionary<string, string>(), _directory);
+    }
+
+    /// <summary>Keys put into etcd when it is ready, unless they already exist (a restart keeps what operators changed).</summary>
+    public IDictionary<string, string> Seed { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    protected override async Task AfterReadyAsync(OrchestratorContext context, CancellationToken cancellationToken)
+    {
+        foreach (var (key, value) in Seed)
+        {
+            var encodedKey = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key));
+            var txn = new
+            {
+                compare = new[] { new { key = encodedKey, target = "CREATE", result = "EQUAL", create_revision = "0" } },
+                success = new[] { new { request_put = new { key = encodedKey, value = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value)) } } },
+            };
+            using var response = await s_http.PostAsJsonAsync(new Uri($"{ConnectionString}/v3/kv/txn"), txn, cancellationToken);
+            response.EnsureSuccessStatusCode();
+        }
     }
 
     protected override async Task<bool> ProbeAsync(CancellationToken cancellationToken)
