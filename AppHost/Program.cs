@@ -70,6 +70,15 @@ builder.AddProject(ResourceNames.Gateway, "../Gateway/Gateway.csproj")
     .WithReference(patronApi).WaitFor(patronApi)
     .WithReference(lendingApi).WaitFor(lendingApi);
 
+// More instances of a service on request (--Replicas:catalog-api=2): callers balance over all of them.
+foreach (var replicas in builder.Configuration.GetSection("Replicas").GetChildren())
+{
+    for (var i = 2; i <= replicas.Get<int>(); i++)
+    {
+        builder.AddReplica(replicas.Key, $"{replicas.Key}-{i}");
+    }
+}
+
 await builder.Build().RunAsync();
 
 /// <summary>The AppHost's entry point; the testing builder runs it up to Build() to take the app model.</summary>

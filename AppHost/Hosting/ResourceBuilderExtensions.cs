@@ -53,7 +53,16 @@ public static class ResourceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var original = builder.Resources.OfType<ProjectResource>().Single(r => r.Name == originalName);
-        return builder.AddResource(original.CreateReplica(name));
+        var replica = original.CreateReplica(name);
+
+        // The original starts first (it applies the migrations), and whoever waits for it waits for every instance.
+        replica.AddWaitFor(original);
+        foreach (var dependent in builder.Resources.Where(r => r.WaitsFor.Contains(original)).ToList())
+        {
+            dependent.AddWaitFor(replica);
+        }
+
+        return builder.AddResource(replica);
     }
 
     public static IResourceBuilder<ProjectResource> WithReference<TSource>(this IResourceBuilder<ProjectResource> project, IResourceBuilder<TSource> source)

@@ -56,7 +56,7 @@ public static class CachingExtensions
     {
         // The "redis" breaker is listed at /health/circuits; open means reads go straight to PostgreSQL and
         // /health/ready says Degraded: the service still serves (SPEC §6).
-        services.AddCircuitBreakers();
+        services.AddCircuitBreakers().DeclareBreaker(QueryCache.Breaker);
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<QueryCache>(sp, prefix));
         services.AddScoped<CacheInvalidations>();
         return services;

@@ -31,16 +31,16 @@ public sealed partial class QueryCache
     private long _misses;
     private long _bypassed;
 
+    /// <summary>Redis calls of the cache; a failure or an open breaker sends reads to the database.</summary>
+    public static readonly DeclaredBreaker Breaker = new("redis", new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 10), (_, e) => e is RedisException or TimeoutException);
+
     public QueryCache(IConnectionMultiplexer redis, IConfiguration configuration, CircuitBreakers breakers, ILogger<QueryCache> logger, string prefix)
     {
         _redis = redis;
         _configuration = configuration;
         _logger = logger;
         _prefix = prefix + ":";
-        _breaker = breakers.Get(
-            "redis",
-            new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 10),
-            (_, e) => e is RedisException or TimeoutException);
+        _breaker = breakers.Get(Breaker.Name);
     }
 
     public (long Hits, long Misses, long Bypassed) Counters => (Interlocked.Read(ref _hits), Interlocked.Read(ref _misses), Interlocked.Read(ref _bypassed));

@@ -12,7 +12,7 @@ public static class MessagingExtensions
     /// <summary>Publishes the context's outbox to RabbitMQ (requires AddRabbitMQClient).</summary>
     public static IServiceCollection AddOutboxRelay<TDbContext>(this IServiceCollection services)
         where TDbContext : LibraryDbContext
-        => services.AddCircuitBreakers().AddHostedService<OutboxRelay<TDbContext>>();
+        => services.AddCircuitBreakers().DeclareBreaker(OutboxRelay<TDbContext>.Breaker).AddHostedService<OutboxRelay<TDbContext>>();
 
     /// <summary>Consumes the given event types from the consumer's own queue into handlers (requires AddRabbitMQClient).</summary>
     public static IntegrationEventConsumerBuilder AddIntegrationEventConsumer<TDbContext>(this IServiceCollection services, string consumer)

@@ -31,7 +31,9 @@ public sealed partial class OutboxRelay<TDbContext>(
 
     // A round in which the broker confirmed nothing is a failure; while the breaker is open no round is tried
     // (the relay backs off), and /health/circuits shows it.
-    private readonly CircuitBreaker _breaker = breakers.Get(
+    private readonly CircuitBreaker _breaker = breakers.Get(Breaker.Name);
+
+    public static DeclaredBreaker Breaker { get; } = new(
         "rabbitmq-publish",
         new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 3, BreakDuration: TimeSpan.FromSeconds(5)),
         (result, e) => e is not null and not OperationCanceledException || (result is string?[] { Length: > 0 } errors && errors.All(error => error is not null)));

@@ -136,10 +136,24 @@ public sealed record BreakerDefaults(double FailureRatio = 0.5, int MinimumThrou
 
 public sealed record CircuitSnapshot(string Name, string State, long Successes, long Failures, long Rejected, long TimesOpened, DateTimeOffset? LastOpenedAt, BreakerSettings Settings);
 
+/// <summary>A breaker the process will use, created with the registry so it is listed from the start.</summary>
+public sealed record DeclaredBreaker(string Name, BreakerDefaults Defaults, Func<object?, Exception?, bool> IsFailure);
+
 /// <summary>Every breaker of the process, by name; what <c>/health/circuits</c> lists.</summary>
-public sealed class CircuitBreakers(IConfiguration configuration)
+public sealed class CircuitBreakers
 {
+    private readonly IConfiguration configuration;
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
+
+    public CircuitBreakers(IConfiguration configuration, IEnumerable<DeclaredBreaker> declared)
+    {
+        ArgumentNullException.ThrowIfNull(declared);
+        this.configuration = configuration;
+        foreach (var breaker in declared)
+        {
+            Get(breaker.Name, breaker.Defaults, breaker.IsFailure);
+        }
+    }
 
     /// <summary>The breaker named <paramref name="name"/>, created on first use; exceptions count as failures unless <paramref name="isFailure"/> says otherwise.</summary>
     public CircuitBreaker Get(string name, BreakerDefaults? defaults = null, Func<object?, Exception?, bool>? isFailure = null)
@@ -166,6 +180,13 @@ public static class CircuitBreakerExtensions
             sp => new CircuitsHealthCheck(sp.GetRequiredService<CircuitBreakers>()),
             HealthStatus.Degraded,
             [Microsoft.Extensions.Hosting.Extensions.ReadyTag]));
+        return services;
+    }
+
+    /// <summary>Creates the breaker with the registry, so <c>/health/circuits</c> lists it before its first call.</summary>
+    public static IServiceCollection DeclareBreaker(this IServiceCollection services, DeclaredBreaker breaker)
+    {
+        services.AddSingleton(breaker);
         return services;
     }
 
@@ -207,10 +228,10 @@ public static class HttpClientBreakerExtensions
     public static IHttpClientBuilder AddCircuitBreaker(this IHttpClientBuilder builder, string name)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddCircuitBreakers();
-        return builder.AddHttpMessageHandler(sp => new CircuitBreakerHandler(sp.GetRequiredService<CircuitBreakers>().Get(
+        builder.Services.AddCircuitBreakers().DeclareBreaker(new DeclaredBreaker(
             name,
             new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 5),
-            (result, e) => (e is not null and not OperationCanceledException) || (result is HttpResponseMessage { StatusCode: >= System.Net.HttpStatusCode.InternalServerError }))));
+            (result, e) => (e is not null and not OperationCanceledException) || (result is HttpResponseMessage { StatusCode: >= System.Net.HttpStatusCode.InternalServerError })));
+        return builder.AddHttpMessageHandler(sp => new CircuitBreakerHandler(sp.GetRequiredService<CircuitBreakers>().Get(name)));
     }
 }

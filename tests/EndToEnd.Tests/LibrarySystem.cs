@@ -30,10 +30,14 @@ public sealed class LibrarySystem : IAsyncLifetime
 
     public const string SecondGateway = "gateway-2";
 
+    /// <summary>A second Catalog instance: the Gateway balances over both (read-your-writes must hold across them).</summary>
+    public const string SecondCatalog = "catalog-api-2";
+
     public async ValueTask InitializeAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Program>();
         builder.Builder.AddReplica(ResourceNames.Gateway, SecondGateway);
+        builder.Builder.AddReplica(ResourceNames.CatalogApi, SecondCatalog);
         _app = builder.Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await _app.StartAsync(timeout.Token);

@@ -14,6 +14,7 @@ public sealed class ProjectResource(string name, string projectPath) : Executabl
     private readonly List<IResourceWithConnectionString> _connectionStrings = [];
     private readonly List<IResourceWithServiceDiscovery> _services = [];
     private readonly Dictionary<string, Func<string>> _environment = new(StringComparer.Ordinal);
+    private readonly List<ProjectResource> _replicas = [];
     private int? _requestedPort;
     private string _host = "127.0.0.1";
 
@@ -34,6 +35,7 @@ public sealed class ProjectResource(string name, string projectPath) : Executabl
     internal ProjectResource CreateReplica(string name)
     {
         var replica = new ProjectResource(name, ProjectPath) { ServiceName = ServiceName };
+        _replicas.Add(replica);
         replica._connectionStrings.AddRange(_connectionStrings);
         replica._services.AddRange(_services);
         foreach (var (key, value) in _environment)
@@ -123,7 +125,12 @@ public sealed class ProjectResource(string name, string projectPath) : Executabl
 
         foreach (var service in _services)
         {
-            environment[$"services__{service.Name}__http__0"] = service.HttpEndpoint.ToString().TrimEnd('/');
+            // Every instance of the service is an endpoint of its name: callers balance over the replicas.
+            IResourceWithServiceDiscovery[] instances = service is ProjectResource project ? [project, .. project._replicas] : [service];
+            for (var i = 0; i < instances.Length; i++)
+            {
+                environment[$"services__{service.Name}__http__{i.ToString(CultureInfo.InvariantCulture)}"] = instances[i].HttpEndpoint.ToString().TrimEnd('/');
+            }
         }
 
         foreach (var (name, value) in _environment)
