@@ -48,7 +48,11 @@ var patronApi = builder.AddProject(ResourceNames.PatronApi, "../Patron.Service/P
     .WithReference(eventBus).WaitFor(eventBus)
     .WithReference(etcd).WaitFor(etcd);
 
+// Development stand-in for SendGrid: Lending's mail goes here; see it at its URL (GET /messages, or the page).
+var mail = builder.AddMailCapture(ResourceNames.Mail);
+
 var lendingApi = builder.AddProject(ResourceNames.LendingApi, "../Lending.Service/Lending.Service.csproj")
+    .WithMailCapture(mail)
     .WithReference(lendingDb).WaitFor(lendingDb)
     .WithReference(patronApi)
     .WithReference(redis).WaitFor(redis)

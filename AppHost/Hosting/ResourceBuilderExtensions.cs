@@ -35,6 +35,20 @@ public static class ResourceBuilderExtensions
         return builder.AddResource(new ProjectResource(name, fullPath));
     }
 
+    public static IResourceBuilder<Resources.MailCaptureResource> AddMailCapture(this DistributedApplicationBuilder builder, string name)
+        => builder.AddResource(new Resources.MailCaptureResource(name));
+
+    /// <summary>Points the project's SendGrid client at the capture (SendGrid__Host, SendGrid__ApiKey).</summary>
+    public static IResourceBuilder<ProjectResource> WithMailCapture(this IResourceBuilder<ProjectResource> project, IResourceBuilder<Resources.MailCaptureResource> mail)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(mail);
+        project.Resource.SetEnvironment("SendGrid__Host", () => mail.Resource.HttpEndpoint.ToString().TrimEnd('/'));
+        project.Resource.SetEnvironment("SendGrid__ApiKey", () => Resources.MailCaptureResource.ApiKey);
+        project.Resource.AddWaitFor(mail.Resource);
+        return project;
+    }
+
     /// <summary>Seeds etcd with keys (written only where absent) once it is ready: the live configuration's defaults.</summary>
     public static IResourceBuilder<Resources.EtcdResource> WithSeed(this IResourceBuilder<Resources.EtcdResource> etcd, IEnumerable<KeyValuePair<string, string>> keys)
     {

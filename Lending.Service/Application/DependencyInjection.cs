@@ -2,7 +2,9 @@ using Library.Lending.Application.Events;
 using Library.Lending.Application.Loans;
 using Library.Lending.Infrastructure;
 using Library.Lending.Infrastructure.Jobs;
+using Library.Lending.Infrastructure.Notifications;
 using Library.Lending.Infrastructure.Persistence;
+using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Caching;
 using Library.SharedKernel.Contracts.Catalog;
 using Library.SharedKernel.Contracts.Patron;
@@ -28,6 +30,8 @@ public static class DependencyInjection
             .Handle<PatronTierUpgraded, PatronEventsHandler>()
             .Handle<BookReserved, BookReservedHandler>()
             .Handle<BookReservationReleased, BookReservationReleasedHandler>();
+        services.AddCircuitBreakers().DeclareBreaker(MailDispatcher.Breaker);
+        services.AddHostedService<MailDispatcher>();
         services.AddSingleton<OverdueSweep>();
         services.AddHostedService(sp => sp.GetRequiredService<OverdueSweep>());
         return services;

@@ -27,6 +27,11 @@ public abstract class LibraryDbContext(DbContextOptions options) : DbContext(opt
     /// <summary>The integration event a domain event publishes, if any. Mapping is explicit and per context.</summary>
     protected virtual IIntegrationEvent? ToIntegrationEvent(IDomainEvent domainEvent) => null;
 
+    /// <summary>Anything else a domain event writes in the same transaction (e.g. a mail it owes); nothing by default.</summary>
+    protected virtual void OnDomainEvent(IHasDomainEvents aggregate, IDomainEvent domainEvent)
+    {
+    }
+
     public override async Task<int> SaveChangesAsync(CancellationToken cancellationToken = default)
     {
         var aggregates = ChangeTracker.Entries<IHasDomainEvents>().Select(e => e.Entity).Where(a => a.DomainEvents.Count > 0).ToList();
@@ -35,6 +40,7 @@ public abstract class LibraryDbContext(DbContextOptions options) : DbContext(opt
         {
             foreach (var domainEvent in aggregate.DomainEvents)
             {
+                OnDomainEvent(aggregate, domainEvent);
                 if (ToIntegrationEvent(domainEvent) is { } integrationEvent)
                 {
                     Set<OutboxMessage>().Add(OutboxMessage.Create(integrationEvent, aggregate.AggregateKey, domainEvent.OccurredAt));

@@ -13,6 +13,8 @@ public static class ResourceNames
     public const string Redis = "redis";
     public const string EventBus = "eventbus";
     public const string Etcd = "etcd";
+
+    public const string Mail = "mail";
     public const string Kafka = "kafka";
     public const string CatalogApi = "catalog-api";
     public const string LendingApi = "lending-api";

@@ -1,6 +1,7 @@
 using Library.Lending.Application.Loans;
 using Library.Lending.Domain.Loans;
 using Library.SharedKernel.Caching;
+using Library.Lending.Infrastructure.Notifications;
 using Library.Lending.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,6 +25,7 @@ public sealed partial class OverdueSweep(IServiceScopeFactory scopes, IConfigura
             try
             {
                 await SweepAsync(stoppingToken);
+                await RemindDueSoonAsync(stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -75,6 +77,40 @@ public sealed partial class OverdueSweep(IServiceScopeFactory scopes, IConfigura
             await transaction.CommitAsync(cancellationToken);
             await invalidations.FlushAsync();
         }
+    }
+
+    /// <summary>
+    /// Owes a reminder for each active loan due within <c>Notifications:DueSoonWindow</c> (2 days), once per due
+    /// date (an extension arms a new one); returns how many were written.
+    /// </summary>
+    public async Task<int> RemindDueSoonAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+        var now = timeProvider.GetUtcNow();
+        var until = now + configuration.GetValue("Notifications:DueSoonWindow", TimeSpan.FromDays(2));
+        var loans = await db.Loans
+            .FromSqlInterpolated($"""
+                SELECT l.* FROM lending.loans l
+                WHERE l.status = 'active' AND l.due_date >= {now} AND l.due_date < {until}
+                  AND NOT EXISTS (SELECT 1 FROM lending.outgoing_mails m
+                                  WHERE m.key = 'due-soon:' || l.id || ':' || floor(extract(epoch FROM l.due_date))::bigint)
+                ORDER BY l.due_date LIMIT 500
+                """)
+            .AsNoTracking()
+            .ToListAsync(cancellationToken);
+        var written = 0;
+        foreach (var loan in loans)
+        {
+            var mail = LoanMails.DueSoon(loan, now);
+            written += await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO lending.outgoing_mails (id, key, "to", subject, text, html, created_at, status, attempts, next_attempt_at)
+                VALUES ({mail.Id}, {mail.Key}, {mail.To}, {mail.Subject}, {mail.Text}, {mail.Html}, {mail.CreatedAt}, 'pending', 0, {mail.NextAttemptAt})
+                ON CONFLICT (key) DO NOTHING
+                """, cancellationToken);
+        }
+
+        return written;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Overdue sweep failed: {Message}")]

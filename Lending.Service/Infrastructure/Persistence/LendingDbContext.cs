@@ -1,5 +1,6 @@
 using Library.Lending.Domain.Borrowers;
 using Library.Lending.Domain.Loans;
+using Library.Lending.Infrastructure.Notifications;
 using Library.SharedKernel.Domain;
 using Library.SharedKernel.Messaging;
 using Library.SharedKernel.Persistence;
@@ -21,6 +22,8 @@ public sealed class LendingDbContext(DbContextOptions<LendingDbContext> options)
 
     public DbSet<Borrower> Borrowers => Set<Borrower>();
 
+    public DbSet<OutgoingMail> OutgoingMails => Set<OutgoingMail>();
+
     public static void ConfigureNpgsql(NpgsqlDbContextOptionsBuilder npgsql)
         => npgsql.MigrationsHistoryTable("__ef_migrations_history", SchemaName);
 
@@ -34,9 +37,42 @@ public sealed class LendingDbContext(DbContextOptions<LendingDbContext> options)
         _ => null,
     };
 
+    /// <summary>The mails a loan's events owe its patron, written with the change (SPEC §6: each sent once per event).</summary>
+    protected override void OnDomainEvent(IHasDomainEvents aggregate, IDomainEvent domainEvent)
+    {
+        if (aggregate is not Loan loan)
+        {
+            return;
+        }
+
+        var mail = domainEvent switch
+        {
+            LoanCreated e => LoanMails.Confirmation(loan, e.OccurredAt),
+            LoanReturned e => LoanMails.ReturnReceipt(loan, e.OccurredAt),
+            LoanBecameOverdue e => LoanMails.Overdue(loan, e.OccurredAt),
+            _ => null,
+        };
+        if (mail is not null)
+        {
+            OutgoingMails.Add(mail);
+        }
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<OutgoingMail>(mail =>
+        {
+            mail.ToTable("outgoing_mails", table => table.HasCheckConstraint("ck_outgoing_mails_status", "status IN ('pending', 'sent', 'parked')"));
+            mail.HasKey(m => m.Id);
+            mail.Property(m => m.Key).HasMaxLength(OutgoingMail.MaxKeyLength);
+            mail.Property(m => m.To).HasMaxLength(254);
+            mail.Property(m => m.Subject).HasMaxLength(200);
+            mail.Property(m => m.LastError).HasMaxLength(2000);
+            mail.Property(m => m.Status).HasConversion(s => s.ToString().ToLowerInvariant(), s => Enum.Parse<MailStatus>(s, true)).HasMaxLength(16);
+            mail.HasIndex(m => m.Key).IsUnique();
+            mail.HasIndex(m => m.NextAttemptAt).HasFilter("status = 'pending'").HasDatabaseName("ix_outgoing_mails_due");
+        });
         modelBuilder.Entity<Loan>(loan =>
         {
             loan.ToTable("loans", table =>

@@ -1,6 +1,7 @@
 using Library.Lending.Application.Events;
 using Library.Lending.Domain.Loans;
 using Library.Lending.Infrastructure.Jobs;
+using Library.Lending.Infrastructure.Notifications;
 using Library.Lending.Infrastructure.Persistence;
 using Library.SharedKernel.Contracts.Catalog;
 using Library.SharedKernel.Contracts.Patron;
@@ -84,6 +85,60 @@ public sealed class LendingOverTimeTests(LendingServers servers) : IAsyncLifetim
         var loanId = await LendAsync(Snapshot(patronId, suspended: false, version: 3));
 
         loanId.ShouldNotBe(default);
+    }
+
+    [Fact]
+    public async Task ALoan_OwesExactlyOneConfirmation_WithItsUserDataEscapedInTheHtml()
+    {
+        var operationId = Guid.CreateVersion7();
+        await HandleAsync(new BookReserved(operationId, Guid.CreateVersion7(), "<script>alert('x')</script> & Sons", Snapshot(Guid.CreateVersion7()), _factory.Clock.GetUtcNow()));
+
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+        var loan = await db.Loans.AsNoTracking().SingleAsync(l => l.OperationId == operationId);
+        var mail = await db.OutgoingMails.AsNoTracking().SingleAsync(m => m.Key == $"loan-created:{loan.Id}");
+        mail.To.ShouldBe("reader@example.org");
+        mail.Status.ShouldBe(MailStatus.Pending);
+        mail.Html.ShouldContain("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Sons");
+        mail.Html.ShouldNotContain("<script>");
+        mail.Text.ShouldContain("<script>alert('x')</script> & Sons", Case.Sensitive, "the text body is plain text");
+    }
+
+    [Fact]
+    public async Task OverdueSweep_OwesOneOverdueNotice_HoweverOftenItRuns()
+    {
+        var loanId = await LendAsync(Snapshot(Guid.CreateVersion7()));
+        _factory.Clock.Advance(TimeSpan.FromDays(14) + TimeSpan.FromSeconds(1));
+        var sweep = _factory.Services.GetRequiredService<OverdueSweep>();
+
+        await sweep.SweepAsync(CancellationToken.None);
+        await sweep.SweepAsync(CancellationToken.None);
+
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+        (await db.OutgoingMails.CountAsync(m => m.Key.StartsWith($"loan-overdue:{loanId}:"))).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task DueSoonReminder_IsOwedOnceWhenTheDueDateComesWithinTwoDays()
+    {
+        var loanId = await LendAsync(Snapshot(Guid.CreateVersion7()));
+        var sweep = _factory.Services.GetRequiredService<OverdueSweep>();
+
+        _factory.Clock.Advance(TimeSpan.FromDays(11)); // due in 3 days
+        await sweep.RemindDueSoonAsync(CancellationToken.None);
+        (await RemindersAsync(loanId)).ShouldBe(0);
+
+        _factory.Clock.Advance(TimeSpan.FromDays(1.5)); // due in 1.5 days
+        await sweep.RemindDueSoonAsync(CancellationToken.None);
+        await sweep.RemindDueSoonAsync(CancellationToken.None);
+        (await RemindersAsync(loanId)).ShouldBe(1);
+    }
+
+    private async Task<int> RemindersAsync(LoanId loanId)
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<LendingDbContext>().OutgoingMails.CountAsync(m => m.Key.StartsWith($"due-soon:{loanId}:"));
     }
 
     private static PatronSnapshot Snapshot(Guid patronId, bool suspended = false, int version = 1)

@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Library.AppHost.Hosting.Resources;
+
+/// <summary>
+/// A local stand-in for SendGrid (SPEC §6: in development the AppHost points the services at a capture
+/// endpoint). It speaks the v3 <c>POST /v3/mail/send</c> API, keeps what it accepted, and shows it:
+/// <c>GET /messages</c> (JSON, newest first: to, subject, text, html, sentAt; <c>?to=</c> filters) and a page at
+/// <c>/</c>. For failure drills, <c>POST /failures {to, status, count}</c> makes it answer <c>status</c> to the
+/// next <c>count</c> sends to that address; <c>GET /attempts</c> lists every send it saw with its answer.
+/// Hosted inside the AppHost process: nothing to install.
+/// </summary>
+public sealed class MailCaptureResource(string name) : Resource(name), IResourceWithServiceDiscovery
+{
+    public const string ApiKey = "SG.local-capture-key";
+    private readonly ConcurrentQueue<CapturedMail> _messages = new();
+    private readonly ConcurrentQueue<SendAttempt> _attempts = new();
+    private readonly ConcurrentDictionary<string, FailureRule> _failures = new(StringComparer.OrdinalIgnoreCase);
+    private WebApplication? _app;
+
+    public int Port { get; private set; }
+
+    public Uri HttpEndpoint => new($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}");
+
+    public override string DisplayUrl => HttpEndpoint.ToString().TrimEnd('/');
+
+    internal override void Allocate(OrchestratorContext context) => Port = context.Ports.Next();
+
+    internal override async Task StartAsync(OrchestratorContext context, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(HttpEndpoint.ToString());
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapPost("/v3/mail/send", (Delegate)SendAsync);
+        app.MapGet("/messages", (string? to) => Results.Json(Messages(to)));
+        app.MapGet("/attempts", (string? to) => Results.Json(_attempts.Where(a => to is null || a.To.Equals(to, StringComparison.OrdinalIgnoreCase)).Reverse()));
+        app.MapPost("/failures", async (HttpContext http) =>
+        {
+            var rule = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!;
+            _failures[rule["to"]!.GetValue<string>()] = new FailureRule(rule["status"]!.GetValue<int>(), rule["count"]?.GetValue<int>() ?? int.MaxValue);
+            return Results.NoContent();
+        });
+        app.MapGet("/", () => Results.Content(Page(), "text/html; charset=utf-8"));
+        await app.StartAsync(cancellationToken);
+        _app = app;
+        context.Logs.Info($"{Name}: capturing SendGrid mail at {HttpEndpoint}");
+    }
+
+    internal override Task<bool> IsHealthyAsync(CancellationToken cancellationToken) => Task.FromResult(_app is not null);
+
+    internal override async Task StopAsync()
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private IEnumerable<CapturedMail> Messages(string? to)
+        => _messages.Where(m => to is null || m.To.Contains(to, StringComparer.OrdinalIgnoreCase)).Reverse();
+
+    private async Task<IResult> SendAsync(HttpContext http)
+    {
+        if (http.Request.Headers.Authorization.ToString() != $"Bearer {ApiKey}")
+        {
+            return Results.Json(new { errors = new[] { new { message = "The provided authorization grant is invalid, expired, or revoked" } } }, statusCode: 401);
+        }
+
+        JsonNode? body;
+        try
+        {
+            body = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync());
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return Results.Json(new { errors = new[] { new { message = "Bad Request" } } }, statusCode: 400);
+        }
+
+        var to = body?["personalizations"]?.AsArray().SelectMany(p => p!["to"]!.AsArray()).Select(t => t!["email"]!.GetValue<string>()).ToArray() ?? [];
+        var subject = body?["subject"]?.GetValue<string>() ?? body?["personalizations"]?[0]?["subject"]?.GetValue<string>();
+        var contents = body?["content"]?.AsArray() ?? [];
+        string? Content(string type) => contents.FirstOrDefault(c => c!["type"]!.GetValue<string>() == type)?["value"]?.GetValue<string>();
+        if (to.Length == 0 || subject is null || body?["from"]?["email"] is null)
+        {
+            return Results.Json(new { errors = new[] { new { message = "to, from and subject are required" } } }, statusCode: 400);
+        }
+
+        foreach (var recipient in to)
+        {
+            if (_failures.TryGetValue(recipient, out var rule) && rule.Count > 0)
+            {
+                _failures[recipient] = rule with { Count = rule.Count - 1 };
+                _attempts.Enqueue(new SendAttempt(recipient, subject, rule.Status, DateTimeOffset.UtcNow));
+                return Results.Json(new { errors = new[] { new { message = $"Injected failure {rule.Status}" } } }, statusCode: rule.Status);
+            }
+        }
+
+        foreach (var recipient in to)
+        {
+            _attempts.Enqueue(new SendAttempt(recipient, subject, 202, DateTimeOffset.UtcNow));
+        }
+
+        _messages.Enqueue(new CapturedMail(to, body!["from"]!["email"]!.GetValue<string>(), subject, Content("text/plain"), Content("text/html"), DateTimeOffset.UtcNow, http.Request.Headers["X-Message-Key"].ToString() is { Length: > 0 } key ? key : null));
+        http.Response.Headers["X-Message-Id"] = Guid.NewGuid().ToString("N");
+        return Results.StatusCode(202);
+    }
+
+    private string Page()
+    {
+        var html = new StringBuilder("<!doctype html><meta charset=utf-8><title>Captured mail</title><h1>Captured mail</h1>");
+        foreach (var mail in Messages(null))
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<section><h2>{WebUtility.HtmlEncode(mail.Subject)}</h2><p>To {WebUtility.HtmlEncode(string.Join(", ", mail.To))} at {mail.SentAt:u}</p><pre>{WebUtility.HtmlEncode(mail.Text ?? string.Empty)}</pre></section>");
+        }
+
+        return html.ToString();
+    }
+
+    private sealed record FailureRule(int Status, int Count);
+
+    public sealed record CapturedMail(string[] To, string From, string Subject, string? Text, string? Html, DateTimeOffset SentAt, string? Key);
+
+    public sealed record SendAttempt(string To, string Subject, int Status, DateTimeOffset At);
+}

@@ -1,0 +1,148 @@
+using Library.Lending.Infrastructure.Persistence;
+using Library.SharedKernel.Resilience;
+using Microsoft.EntityFrameworkCore;
+using Polly.CircuitBreaker;
+using SendGrid;
+using SendGrid.Helpers.Mail;
+
+namespace Library.Lending.Infrastructure.Notifications;
+
+/// <summary>
+/// Sends the mail outbox through SendGrid (SPEC §6). A 2xx marks a mail sent; a 5xx, 429 or network error is
+/// retried with exponential backoff (<c>Notifications:MaxAttempts</c>, then parked); any other 4xx parks it at
+/// once. Calls go through the <c>sendgrid</c> breaker: while it is open nothing is tried. Replicas dispatch side
+/// by side (rows are claimed with SKIP LOCKED). A failing provider never touches a loan: mail is written with
+/// the loan and sent afterwards.
+/// </summary>
+public sealed partial class MailDispatcher(
+    IServiceScopeFactory scopes,
+    IConfiguration configuration,
+    CircuitBreakers breakers,
+    TimeProvider timeProvider,
+    ILogger<MailDispatcher> logger) : BackgroundService
+{
+    public static readonly DeclaredBreaker Breaker = new(
+        "sendgrid",
+        new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 5, BreakDuration: TimeSpan.FromSeconds(10)),
+        (result, e) => (e is not null and not OperationCanceledException) || (result is Response { StatusCode: >= System.Net.HttpStatusCode.InternalServerError }));
+
+    private static readonly HttpClient s_http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly CircuitBreaker _breaker = breakers.Get(Breaker.Name);
+    private int _notConfiguredLogged;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await DispatchAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogDispatchFailed(logger, e.GetType().Name, e.Message);
+            }
+
+            try
+            {
+                await Task.Delay(configuration.GetValue("Notifications:PollInterval", TimeSpan.FromMilliseconds(500)), timeProvider, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One round over the mails that are due; returns how many were sent.</summary>
+    public async Task<int> DispatchAsync(CancellationToken cancellationToken)
+    {
+        if (configuration["SendGrid:ApiKey"] is not { Length: > 0 } apiKey)
+        {
+            if (Interlocked.Exchange(ref _notConfiguredLogged, 1) == 0)
+            {
+                LogNotConfigured(logger);
+            }
+
+            return 0;
+        }
+
+        var client = new SendGridClient(s_http, new SendGridClientOptions { ApiKey = apiKey, Host = configuration["SendGrid:Host"] ?? "https://api.sendgrid.com" });
+        var from = new EmailAddress(configuration["Notifications:From"] ?? "library@example.org", configuration["Notifications:FromName"] ?? "Library");
+        var maxAttempts = configuration.GetValue("Notifications:MaxAttempts", 8);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+        var now = timeProvider.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var due = await db.OutgoingMails
+            .FromSqlInterpolated($"SELECT * FROM lending.outgoing_mails WHERE status = 'pending' AND next_attempt_at <= {now} ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED")
+            .ToListAsync(cancellationToken);
+        var sent = 0;
+        foreach (var mail in due)
+        {
+            var message = MailHelper.CreateSingleEmail(from, new EmailAddress(mail.To), mail.Subject, mail.Text, mail.Html);
+            message.AddCustomArg("mailKey", mail.Key);
+            mail.Attempts++;
+            try
+            {
+                var response = await _breaker.ExecuteAsync(async ct => await client.SendEmailAsync(message, ct), cancellationToken);
+                var status = (int)response.StatusCode;
+                if (status is >= 200 and < 300)
+                {
+                    mail.Status = MailStatus.Sent;
+                    mail.SentAt = timeProvider.GetUtcNow();
+                    mail.LastError = null;
+                    sent++;
+                }
+                else if (status is >= 500 or 429)
+                {
+                    RetryLater(mail, $"SendGrid answered {status}", maxAttempts, now);
+                }
+                else
+                {
+                    mail.Status = MailStatus.Parked;
+                    mail.LastError = $"SendGrid refused it: {status} {Truncate(await response.Body.ReadAsStringAsync(cancellationToken))}";
+                    LogParked(logger, mail.Key, status);
+                }
+            }
+            catch (BrokenCircuitException)
+            {
+                mail.Attempts--; // not tried: the breaker is open
+                break;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                RetryLater(mail, $"{e.GetType().Name}: {e.Message}", maxAttempts, now);
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return sent;
+    }
+
+    private void RetryLater(OutgoingMail mail, string error, int maxAttempts, DateTimeOffset now)
+    {
+        mail.LastError = Truncate(error);
+        if (mail.Attempts >= maxAttempts)
+        {
+            mail.Status = MailStatus.Parked;
+            LogParked(logger, mail.Key, 0);
+            return;
+        }
+
+        var backoff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, mail.Attempts - 1), configuration.GetValue("Notifications:MaxBackoffSeconds", 300)));
+        mail.NextAttemptAt = now + backoff;
+    }
+
+    private static string Truncate(string value) => value.Length > 2000 ? value[..2000] : value;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mail dispatch failed ({Error}: {Message}); retrying")]
+    private static partial void LogDispatchFailed(ILogger logger, string error, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mail {MailKey} parked (status {Status}); it will not be retried")]
+    private static partial void LogParked(ILogger logger, string mailKey, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SendGrid:ApiKey is not set: mail is kept in the outbox and not sent")]
+    private static partial void LogNotConfigured(ILogger logger);
+}
