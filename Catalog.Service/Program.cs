@@ -34,6 +34,7 @@ app.UseIdempotencyReceipts<CatalogDbContext>();
 app.MapOpenApi().AllowAnonymous();
 app.MapDefaultEndpoints();
 app.MapCircuitsEndpoint();
+app.MapCacheStatsEndpoint();
 app.MapBooksApi();
 app.MapBorrowingApi();
 

@@ -34,6 +34,7 @@ app.UseIdempotencyReceipts<LendingDbContext>();
 app.MapOpenApi().AllowAnonymous();
 app.MapDefaultEndpoints();
 app.MapCircuitsEndpoint();
+app.MapCacheStatsEndpoint();
 app.MapLoansApi();
 
 await app.MigrateDatabaseAsync<LendingDbContext>();

@@ -37,6 +37,7 @@ app.UseIdempotencyReceipts<PatronDbContext>();
 app.MapOpenApi().AllowAnonymous();
 app.MapDefaultEndpoints();
 app.MapCircuitsEndpoint();
+app.MapCacheStatsEndpoint();
 app.MapPatronsApi();
 app.MapAuthApi();
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
@@ -60,6 +61,21 @@ public static class CachingExtensions
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<QueryCache>(sp, prefix));
         services.AddScoped<CacheInvalidations>();
         return services;
+    }
+
+    /// <summary>
+    /// <c>GET /health/cache</c>: the query cache's hits, misses and bypasses (Redis unavailable) since start, and
+    /// the hit ratio; what the cache benchmark reads. Anonymous like every probe; counts only.
+    /// </summary>
+    public static IEndpointRouteBuilder MapCacheStatsEndpoint(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health/cache", (QueryCache cache) =>
+        {
+            var (hits, misses, bypassed) = cache.Counters;
+            var lookups = hits + misses + bypassed;
+            return Results.Json(new { hits, misses, bypassed, hitRatio = lookups == 0 ? 0 : Math.Round((double)hits / lookups, 4) });
+        }).AllowAnonymous().ExcludeFromDescription();
+        return app;
     }
 
     /// <summary>Flushes the request's invalidations after everything inside it (including the idempotency transaction) committed.</summary>
