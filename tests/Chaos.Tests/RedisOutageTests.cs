@@ -34,6 +34,7 @@ public sealed class RedisOutageTests(RedisOutageSystem system) : IClassFixture<R
         var ready = await system.Gateway.GetAsync("/health/ready");
         ready.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
+        (await RedisBreakerAsync()).ShouldBe("open");
 
         await system.App.StartResourceAsync(ResourceNames.Redis);
         await using var redis = await ConnectionMultiplexer.ConnectAsync((await system.App.GetConnectionStringAsync(ResourceNames.Redis))!);
@@ -46,6 +47,7 @@ public sealed class RedisOutageTests(RedisOutageSystem system) : IClassFixture<R
         }
 
         server.Keys(pattern: $"catalog:book:{book}#*").ShouldNotBeEmpty("reads should be cached again once Redis is back");
+        (await RedisBreakerAsync()).ShouldBe("closed");
         (await ListAsync(marker)).Count.ShouldBe(2);
     }
 
@@ -91,6 +93,13 @@ public sealed class RedisOutageTests(RedisOutageSystem system) : IClassFixture<R
         {
             await system.App.StartResourceAsync(ResourceNames.Redis);
         }
+    }
+
+    private async Task<string> RedisBreakerAsync()
+    {
+        using var catalog = system.App.CreateHttpClient(ResourceNames.CatalogApi);
+        var circuits = await catalog.GetFromJsonAsync<JsonObject>("/health/circuits");
+        return circuits!["circuits"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "redis")!["state"]!.GetValue<string>();
     }
 
     private async Task<string> AddBookAsync(string title)
