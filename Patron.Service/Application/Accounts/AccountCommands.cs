@@ -44,10 +44,7 @@ public sealed class AccountCommands(
     {
         ArgumentNullException.ThrowIfNull(command);
         var errors = new ValidationErrors();
-        var email = errors.Collect("email", EmailAddress.Create(command.Email));
-        var password = errors.Collect("password", PasswordPolicy.Check(command.Password));
-        var firstName = errors.Collect("firstName", PersonName.Create(command.FirstName, "firstName"));
-        var lastName = errors.Collect("lastName", PersonName.Create(command.LastName, "lastName"));
+        var (email, password, firstName, lastName) = CollectIdentity(errors, command.Email, command.Password, command.FirstName, command.LastName);
         errors.ThrowIfAny();
 
         if (await db.Patrons.AnyAsync(p => p.Email == email!.Value, cancellationToken) || await db.Accounts.AnyAsync(a => a.Email == email!.Value, cancellationToken))
@@ -189,10 +186,7 @@ public sealed class AccountCommands(
     {
         ArgumentNullException.ThrowIfNull(command);
         var errors = new ValidationErrors();
-        var email = errors.Collect("email", EmailAddress.Create(command.Email));
-        var password = errors.Collect("password", PasswordPolicy.Check(command.Password));
-        var firstName = errors.Collect("firstName", PersonName.Create(command.FirstName, "firstName"));
-        var lastName = errors.Collect("lastName", PersonName.Create(command.LastName, "lastName"));
+        var (email, password, firstName, lastName) = CollectIdentity(errors, command.Email, command.Password, command.FirstName, command.LastName);
         StaffRole? role = command.Role switch
         {
             LibraryRoles.Librarian => StaffRole.Librarian,
@@ -235,6 +229,14 @@ public sealed class AccountCommands(
             return false;
         }
     }
+
+    /// <summary>The fields every new account has, each checked, every problem collected (not just the first).</summary>
+    private static (EmailAddress? Email, string? Password, PersonName? FirstName, PersonName? LastName) CollectIdentity(
+        ValidationErrors errors, string? email, string? password, string? firstName, string? lastName)
+        => (errors.Collect("email", EmailAddress.Create(email)),
+            errors.Collect("password", PasswordPolicy.Check(password)),
+            errors.Collect("firstName", PersonName.Create(firstName, "firstName")),
+            errors.Collect("lastName", PersonName.Create(lastName, "lastName")));
 
     private async Task RevokeFamilyAsync(Guid familyId, CancellationToken cancellationToken)
     {

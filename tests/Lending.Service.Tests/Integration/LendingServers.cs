@@ -1,4 +1,3 @@
-using Library.AppHost.Hosting;
 using Library.SharedKernel.Resources;
 using Library.Testing;
 
@@ -7,36 +6,4 @@ using Library.Testing;
 namespace Library.Lending.Tests.Integration;
 
 /// <summary>The real servers Lending.Service needs, started once for this test assembly; the service runs in-process.</summary>
-public sealed class LendingServers : IAsyncLifetime
-{
-    private DistributedApplication? _app;
-
-    public IReadOnlyDictionary<string, string> ConnectionStrings { get; private set; } = new Dictionary<string, string>();
-
-    public async ValueTask InitializeAsync()
-    {
-        var builder = DistributedApplicationTestingBuilder.Create();
-        builder.Builder.AddPostgres(ResourceNames.Postgres).AddDatabase(ResourceNames.LendingDb, schema: "lending");
-        builder.Builder.AddRedis(ResourceNames.Redis);
-        builder.Builder.AddRabbitMQ(ResourceNames.EventBus);
-        builder.Builder.AddEtcd(ResourceNames.Etcd);
-        _app = builder.Build();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await _app.StartAsync(timeout.Token);
-        var strings = new Dictionary<string, string>();
-        foreach (var name in new[] { ResourceNames.LendingDb, ResourceNames.Redis, ResourceNames.EventBus, ResourceNames.Etcd })
-        {
-            strings[name] = (await _app.GetConnectionStringAsync(name))!;
-        }
-
-        ConnectionStrings = strings;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-    }
-}
+public sealed class LendingServers() : ServiceServers(ResourceNames.LendingDb, "lending"), IAsyncLifetime;
