@@ -44,6 +44,7 @@ public sealed class MailTests(LibrarySystem system)
         first["text"]!.GetValue<string>().ShouldContain("Please return it by");
         first["html"]!.GetValue<string>().ShouldContain("<strong>");
         first["sentAt"].ShouldNotBeNull();
+        first["key"]!.GetValue<string>().ShouldStartWith("loan-created:", Case.Sensitive, "the mail carries its event key for de-duplication");
     }
 
     [Fact]
