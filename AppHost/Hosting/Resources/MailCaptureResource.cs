@@ -112,7 +112,7 @@ public sealed class MailCaptureResource(string name) : Resource(name), IResource
             _attempts.Enqueue(new SendAttempt(recipient, subject, 202, DateTimeOffset.UtcNow));
         }
 
-        _messages.Enqueue(new CapturedMail(to, body!["from"]!["email"]!.GetValue<string>(), subject, Content("text/plain"), Content("text/html"), DateTimeOffset.UtcNow, body["custom_args"]?["mailKey"]?.GetValue<string>()));
+        _messages.Enqueue(new CapturedMail(to, body!["from"]!["email"]!.GetValue<string>(), subject, Content("text/plain"), Content("text/html"), DateTimeOffset.UtcNow, (body["custom_args"] ?? body["personalizations"]?[0]?["custom_args"])?["mailKey"]?.GetValue<string>()));
         http.Response.Headers["X-Message-Id"] = Guid.NewGuid().ToString("N");
         return Results.StatusCode(202);
     }
