@@ -1,0 +1,103 @@
+using Library.Gateway.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+
+namespace Library.Gateway.Tests;
+
+/// <summary>The per-IP limiter against real Redis: shared by instances, per client, live limits, local fallback.</summary>
+public sealed class DistributedRateLimiterTests(RedisServer redis) : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly ConfigurationManager _configuration = new();
+    private IConnectionMultiplexer _multiplexer = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _multiplexer = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        _configuration["RateLimits:Login:PermitLimit"] = "3";
+        _configuration["RateLimits:Login:Window"] = "00:01:00";
+    }
+
+    public async ValueTask DisposeAsync() => await _multiplexer.DisposeAsync();
+
+    [Fact]
+    public async Task TwoInstancesOverOneRedis_ShareOneBudgetPerClient_AndTellWhenToRetry()
+    {
+        var first = Limiter(_multiplexer);
+        var second = Limiter(_multiplexer);
+        var client = Client();
+
+        var verdicts = new[]
+        {
+            await first.AcquireAsync("Login", client), await second.AcquireAsync("Login", client),
+            await first.AcquireAsync("Login", client), await second.AcquireAsync("Login", client),
+        };
+
+        verdicts.Select(v => v.Allowed).ShouldBe([true, true, true, false]);
+        verdicts[3].RetryAfter.ShouldBeInRange(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        (await first.AcquireAsync("Login", Client())).Allowed.ShouldBeTrue("another client has its own budget");
+    }
+
+    [Fact]
+    public async Task ALimitOfZero_SwitchesTheBudgetOff_AndAChangeAppliesLive()
+    {
+        var limiter = Limiter(_multiplexer);
+        var client = Client();
+        _configuration["RateLimits:Login:PermitLimit"] = "0";
+        ((IConfigurationRoot)_configuration).Reload(); // what the etcd provider does on a change
+        for (var i = 0; i < 10; i++)
+        {
+            (await limiter.AcquireAsync("Login", client)).Allowed.ShouldBeTrue();
+        }
+
+        _configuration["RateLimits:Login:PermitLimit"] = "1";
+        ((IConfigurationRoot)_configuration).Reload();
+        (await limiter.AcquireAsync("Login", client)).Allowed.ShouldBeTrue();
+        (await limiter.AcquireAsync("Login", client)).Allowed.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task WithRedisUnreachable_EachInstanceCountsInItsOwnMemory_AndTheWindowEnds()
+    {
+        await using var unreachable = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+        {
+            EndPoints = { "127.0.0.1:1" },
+            AbortOnConnectFail = false,
+            ConnectTimeout = 200,
+            BacklogPolicy = BacklogPolicy.FailFast,
+        });
+        var limiter = Limiter(unreachable);
+        var client = Client();
+
+        var verdicts = new List<bool>();
+        for (var i = 0; i < 4; i++)
+        {
+            verdicts.Add((await limiter.AcquireAsync("Login", client)).Allowed);
+        }
+
+        verdicts.ShouldBe([true, true, true, false]);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        (await limiter.AcquireAsync("Login", client)).Allowed.ShouldBeTrue("a new window has begun");
+    }
+
+    private DistributedRateLimiter Limiter(IConnectionMultiplexer multiplexer)
+    {
+        var section = _configuration.GetSection("RateLimits");
+        var monitor = new OptionsMonitor<RateLimitOptions>(
+            new OptionsFactory<RateLimitOptions>([new ConfigureOptions<RateLimitOptions>(o =>
+            {
+                foreach (var policy in section.GetChildren())
+                {
+                    o.Policies[policy.Key] = policy.Get<RateLimitPolicy>()!;
+                }
+            })], []),
+            [new ConfigurationChangeTokenSource<RateLimitOptions>(section)],
+            new OptionsCache<RateLimitOptions>());
+        return new DistributedRateLimiter(multiplexer, monitor, _clock, NullLogger<DistributedRateLimiter>.Instance);
+    }
+
+    private static string Client() => $"198.51.100.{Random.Shared.Next(1, 255)}-{Guid.NewGuid():N}";
+}
