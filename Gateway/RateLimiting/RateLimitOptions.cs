@@ -17,4 +17,7 @@ public sealed class RateLimitPolicy
     public int PermitLimit { get; set; }
 
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>1 = every request is counted in Redis (exact); N = every N-th (a replica may overshoot by N per window).</summary>
+    public int SyncEvery { get; set; } = 1;
 }

@@ -42,6 +42,29 @@ public sealed class DistributedRateLimiterTests(RedisServer redis) : IAsyncLifet
     }
 
     [Fact]
+    public async Task ABudgetSyncedEvery10Requests_IsSharedByTwoInstances_WithinItsOvershootBound()
+    {
+        _configuration["RateLimits:General:PermitLimit"] = "100";
+        _configuration["RateLimits:General:Window"] = "00:01:00";
+        _configuration["RateLimits:General:SyncEvery"] = "10";
+        var first = Limiter(_multiplexer);
+        var second = Limiter(_multiplexer);
+        var client = Client();
+
+        var allowed = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            allowed += (await (i % 2 == 0 ? first : second).AcquireAsync("General", client)).Allowed ? 1 : 0;
+        }
+
+        allowed.ShouldBeInRange(100, 100 + (2 * 10), "at most SyncEvery requests per instance beyond the limit");
+        (await first.AcquireAsync("General", client)).RetryAfter.ShouldBeGreaterThan(TimeSpan.Zero);
+        var redisCount = (long)await _multiplexer.GetDatabase().StringGetAsync($"ratelimit:general:{client}");
+        redisCount.ShouldBeLessThanOrEqualTo(allowed, "refused requests are not counted, and the rest are counted in batches");
+        redisCount.ShouldBeGreaterThanOrEqualTo(100 - 20);
+    }
+
+    [Fact]
     public async Task ALimitOfZero_SwitchesTheBudgetOff_AndAChangeAppliesLive()
     {
         var limiter = Limiter(_multiplexer);
