@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Library.SharedKernel.Resources;
 using Library.Testing;
+using Npgsql;
 
 namespace Library.EndToEnd.Tests;
 
@@ -30,9 +31,10 @@ public sealed class MailTests(LibrarySystem system)
         }
 
         statuses.ShouldBe(["borrowed", "borrowed", "borrowed", "borrowed", "borrowed", "released"]);
-        var mails = await WaitForMailsAsync(patron.Email, 5);
-        await Task.Delay(1500); // and no second copy arrives later
-        mails = await MailsAsync(patron.Email);
+        // The outbox holds one row per loan event, and all five are sent: no second copy can follow.
+        await Poll.UntilAsync(async () => (await OutboxAsync(patron.Email)).Count(m => m.Status == "sent") == 5, TimeSpan.FromSeconds(20), "five sent mails");
+        (await OutboxAsync(patron.Email)).Select(m => m.Key).ShouldAllBe(k => k.StartsWith("loan-created:", StringComparison.Ordinal));
+        var mails = await MailsAsync(patron.Email);
         mails.Count.ShouldBe(5);
         foreach (var title in titles.Take(5))
         {
@@ -87,10 +89,29 @@ public sealed class MailTests(LibrarySystem system)
         var operation = await system.Gateway.BorrowAndWaitAsync(await system.Gateway.AddBookIdAsync(), patron.PatronId.ToString()!, "borrowed");
         (await patron.Client.GetAsync($"/loans/{operation["loanId"]}")).StatusCode.ShouldBe(HttpStatusCode.OK);
 
-        await Poll.UntilAsync(async () => (await AttemptsAsync(patron.Email)) > 0, TimeSpan.FromSeconds(20), "the send attempt");
-        await Task.Delay(3000); // a retried mail would be tried again within 1–2 s
-        (await AttemptsAsync(patron.Email)).ShouldBe(1, "a refused mail is parked, not retried");
+        // Parked is final: the dispatcher only ever picks pending mail, so one attempt is all there will be.
+        await Poll.UntilAsync(async () => (await OutboxAsync(patron.Email)) is [{ Status: "parked" }], TimeSpan.FromSeconds(20), "the mail to be parked");
+        var parked = (await OutboxAsync(patron.Email)).Single();
+        parked.Attempts.ShouldBe(1);
+        parked.LastError!.ShouldContain("400");
+        (await AttemptsAsync(patron.Email)).ShouldBe(1);
         (await MailsAsync(patron.Email)).ShouldBeEmpty();
+    }
+
+    /// <summary>Lending's mail outbox rows for a recipient, read with Lending's own database role.</summary>
+    private async Task<List<(string Key, string Status, int Attempts, string? LastError)>> OutboxAsync(string email)
+    {
+        await using var connection = new NpgsqlConnection(await system.App.GetConnectionStringAsync(ResourceNames.LendingDb));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT key, status, attempts, last_error FROM lending.outgoing_mails WHERE \"to\" = $1", connection) { Parameters = { new() { Value = email } } };
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(string, string, int, string?)>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        return rows;
     }
 
     private async Task<int> AttemptsAsync(string email)
