@@ -36,6 +36,12 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
             await CreateKeyAsync(retireOthers: false, cancellationToken);
             ring = await ReloadAsync(cancellationToken);
         }
+        else if (timeProvider.UtcNowMicroseconds() - ring.ActiveCreatedAt > options.Value.SigningKeyLifetime)
+        {
+            // Keys rotate by age too; of replicas racing here, the first retires the old key and the rest use the new one.
+            await CreateKeyAsync(retireOthers: true, cancellationToken, onlyIfActive: ring.Active.KeyId);
+            ring = await ReloadAsync(cancellationToken);
+        }
 
         return new SigningCredentials(ring.Active!, SecurityAlgorithms.RsaSha256);
     }
@@ -108,7 +114,7 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
         }
     }
 
-    private async Task<string> CreateKeyAsync(bool retireOthers, CancellationToken cancellationToken)
+    private async Task<string> CreateKeyAsync(bool retireOthers, CancellationToken cancellationToken, string? onlyIfActive = null)
     {
         using var rsa = RSA.Create(2048);
         var publicKey = new RsaSecurityKey(rsa.ExportParameters(includePrivateParameters: false));
@@ -120,7 +126,13 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (retireOthers)
         {
-            await db.SigningKeys.Where(k => k.RetiredAt == null).ExecuteUpdateAsync(s => s.SetProperty(k => k.RetiredAt, now), cancellationToken);
+            var retired = await db.SigningKeys.Where(k => k.RetiredAt == null).ExecuteUpdateAsync(s => s.SetProperty(k => k.RetiredAt, now), cancellationToken);
+            if (onlyIfActive is not null && (retired == 0 || !await db.SigningKeys.AnyAsync(k => k.Kid == onlyIfActive && k.RetiredAt == now, cancellationToken)))
+            {
+                // Another replica rotated the aged key a moment ago: keep its key, undo nothing of ours.
+                await transaction.RollbackAsync(cancellationToken);
+                return string.Empty;
+            }
         }
         else if (await db.SigningKeys.AnyAsync(k => k.RetiredAt == null, cancellationToken))
         {
@@ -157,6 +169,7 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
                 if (row.RetiredAt is null && Active is null)
                 {
                     Active = key;
+                    ActiveCreatedAt = row.CreatedAt;
                 }
             }
 
@@ -167,6 +180,8 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
         public long LoadedAt { get; }
 
         public RsaSecurityKey? Active { get; }
+
+        public DateTimeOffset ActiveCreatedAt { get; }
 
         public IReadOnlyCollection<SecurityKey> Published { get; }
 

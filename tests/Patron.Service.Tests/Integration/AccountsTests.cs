@@ -128,6 +128,31 @@ public sealed class AccountsTests(PatronServers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheSigningKey_IsRotatedOnceItIs30DaysOld_AndTheOldKeyStaysPublishedForItsTokens()
+    {
+        var (email, password) = await RegisterAsync();
+        var before = KidOf(await AccessTokenAsync(email, password));
+
+        _factory.Clock.Advance(TimeSpan.FromDays(30) + TimeSpan.FromMinutes(1));
+        var after = KidOf(await AccessTokenAsync(email, password));
+        var again = KidOf(await AccessTokenAsync(email, password));
+
+        after.ShouldNotBe(before);
+        again.ShouldBe(after, "one rotation, not one per sign-in");
+        var jwks = await _client.GetFromJsonAsync<JsonObject>("/.well-known/jwks.json");
+        var kids = jwks!["keys"]!.AsArray().Select(k => k!["kid"]!.GetValue<string>()).ToList();
+        kids.ShouldContain(before);
+        kids.ShouldContain(after);
+    }
+
+    private static string KidOf(string token)
+    {
+        var header = token.Split('.')[0].Replace('-', '+').Replace('_', '/');
+        header += new string('=', (4 - (header.Length % 4)) % 4);
+        return JsonNode.Parse(Convert.FromBase64String(header))!["kid"]!.GetValue<string>();
+    }
+
+    [Fact]
     public async Task TheBootstrapAdmin_IsCreatedOnce_AndMayCreateStaff()
     {
         await AdminBootstrap.RunAsync(_factory.Services);
