@@ -37,6 +37,26 @@ public sealed class RateLimitingMiddleware(RequestDelegate next, DistributedRate
             .ExecuteAsync(context);
     }
 
+    /// <summary>An IPv4 address, or an IPv6 client's /64 (one subscriber's whole prefix: rotating addresses in it buys nothing).</summary>
     private static string ClientOf(IPAddress? address)
-        => address is null ? "unknown" : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            var bytes = address.GetAddressBytes();
+            Array.Clear(bytes, 8, 8);
+            return new IPAddress(bytes) + "/64";
+        }
+
+        return address.ToString();
+    }
 }

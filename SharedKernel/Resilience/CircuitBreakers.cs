@@ -84,16 +84,28 @@ public sealed class CircuitBreaker
             settings);
     }
 
-    private void Rebuild() => _built = Build();
+    /// <summary>Any configuration reload lands here; only a change of this breaker's own thresholds rebuilds it.</summary>
+    private void Rebuild()
+    {
+        if (ReadSettings() != _built.Settings)
+        {
+            _built = Build();
+        }
+    }
 
-    private Built Build()
+    private BreakerSettings ReadSettings()
     {
         var section = _configuration.GetSection(Section);
-        var settings = new BreakerSettings(
+        return new BreakerSettings(
             section.GetValue("FailureRatio", _defaults.FailureRatio),
             section.GetValue("MinimumThroughput", _defaults.MinimumThroughput),
             section.GetValue("SamplingDuration", _defaults.SamplingDuration),
             section.GetValue("BreakDuration", _defaults.BreakDuration));
+    }
+
+    private Built Build()
+    {
+        var settings = ReadSettings();
         var state = new CircuitBreakerStateProvider();
         var pipeline = new ResiliencePipelineBuilder<object?>()
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<object?>
@@ -105,7 +117,9 @@ public sealed class CircuitBreaker
                 StateProvider = state,
                 ShouldHandle = args =>
                 {
-                    var failed = _isFailure(args.Outcome.Result, args.Outcome.Exception);
+                    // A timeout (cancellation the caller did not ask for) is a failure of the dependency.
+                    var failed = _isFailure(args.Outcome.Result, args.Outcome.Exception)
+                        || (args.Outcome.Exception is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested);
                     Interlocked.Increment(ref failed ? ref _failures : ref _successes);
                     return ValueTask.FromResult(failed);
                 },

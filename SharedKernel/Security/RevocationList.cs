@@ -33,6 +33,8 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
             _local[entry] = expiry;
         }
 
+        PruneLocal(timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+
         try
         {
             var db = redis.GetDatabase();
@@ -132,17 +134,23 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
                 _local[entry.Element!] = (long)entry.Score;
             }
 
-            foreach (var (key, until) in _local)
-            {
-                if (until <= now)
-                {
-                    _local.TryRemove(key, out _);
-                }
-            }
+            PruneLocal(now);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             LogRedisUnavailable(logger, "load", e.GetType().Name);
+        }
+    }
+
+    /// <summary>Drops revocations whose tokens have expired anyway, so the copy never grows past the live ones.</summary>
+    private void PruneLocal(long now)
+    {
+        foreach (var (key, until) in _local)
+        {
+            if (until <= now)
+            {
+                _local.TryRemove(key, out _);
+            }
         }
     }
 

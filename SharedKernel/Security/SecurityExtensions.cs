@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -50,6 +51,25 @@ public static class SecurityExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseAuthentication();
+
+        // A request that matched no endpoint is answered 404 (405 for a known path with another method) before
+        // the fallback policy could turn it into a 401: a missing route is not an authentication problem.
+        app.Use((context, next) =>
+        {
+            var endpoint = context.GetEndpoint();
+            if (endpoint is null || endpoint.DisplayName?.StartsWith("405 ", StringComparison.Ordinal) == true)
+            {
+                if (endpoint is null)
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return endpoint.RequestDelegate?.Invoke(context) ?? Task.CompletedTask;
+            }
+
+            return next(context);
+        });
         app.UseAuthorization();
         return app;
     }

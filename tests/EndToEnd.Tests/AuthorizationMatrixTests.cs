@@ -80,6 +80,18 @@ public sealed class AuthorizationMatrixTests(LibrarySystem system) : IAsyncLifet
         }
     }
 
+    [Theory]
+    [InlineData("GET", "/no-such-route", 404, "route.not_found")]
+    [InlineData("GET", "/patrons/0190f5a4-7c8e-7d3a-9b1e-2f4c6a8e0b1d/eligibility", 404, "route.not_found")]
+    public async Task AnAnonymousRequestForARouteTheGatewayDoesNotHave_Is404NotA401(string method, string path, int status, string code)
+    {
+        using var anonymous = system.Anonymous();
+        using var response = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        ((int)response.StatusCode).ShouldBe(status);
+        (await response.ReadObjectAsync())["code"]!.GetValue<string>().ShouldBe(code);
+    }
+
     [Fact]
     public async Task EveryRoute_ForEveryPrincipal_AnswersWhatTheWhoColumnSays()
     {

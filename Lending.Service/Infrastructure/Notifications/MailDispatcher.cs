@@ -11,7 +11,7 @@ namespace Library.Lending.Infrastructure.Notifications;
 /// Sends the mail outbox through SendGrid (SPEC §6). A 2xx marks a mail sent; a 5xx, 429 or network error is
 /// retried with exponential backoff (<c>Notifications:MaxAttempts</c>, then parked); any other 4xx parks it at
 /// once. Calls go through the <c>sendgrid</c> breaker: while it is open nothing is tried. Replicas dispatch side
-/// by side (rows are claimed with SKIP LOCKED). A failing provider never touches a loan: mail is written with
+/// by side (rows are claimed with a lease under SKIP LOCKED; each outcome is committed as soon as it is known). A failing provider never touches a loan: mail is written with
 /// the loan and sent afterwards.
 /// </summary>
 public sealed partial class MailDispatcher(
@@ -73,9 +73,17 @@ public sealed partial class MailDispatcher(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
         var now = timeProvider.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // Claim a batch with a lease (committed at once): no lock is held while SendGrid is called, a replica
+        // skips what another claimed, and a crash only delays the claimed mails until the lease ends.
+        var lease = now + configuration.GetValue("Notifications:ClaimLease", TimeSpan.FromMinutes(2));
         var due = await db.OutgoingMails
-            .FromSqlInterpolated($"SELECT * FROM lending.outgoing_mails WHERE status = 'pending' AND next_attempt_at <= {now} ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED")
+            .FromSqlInterpolated($"""
+                UPDATE lending.outgoing_mails SET next_attempt_at = {lease}
+                WHERE id IN (SELECT id FROM lending.outgoing_mails WHERE status = 'pending' AND next_attempt_at <= {now}
+                             ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED)
+                RETURNING *
+                """)
             .ToListAsync(cancellationToken);
         var sent = 0;
         foreach (var mail in due)
@@ -85,7 +93,8 @@ public sealed partial class MailDispatcher(
             mail.Attempts++;
             try
             {
-                var response = await _breaker.ExecuteAsync(async ct => await client.SendEmailAsync(message, ct), cancellationToken);
+                // A send in flight is finished, not cancelled: its outcome must be recorded.
+                var response = await _breaker.ExecuteAsync(async ct => await client.SendEmailAsync(message, ct), CancellationToken.None);
                 var status = (int)response.StatusCode;
                 if (status is >= 200 and < 300)
                 {
@@ -101,23 +110,35 @@ public sealed partial class MailDispatcher(
                 else
                 {
                     mail.Status = MailStatus.Parked;
-                    mail.LastError = $"SendGrid refused it: {status} {Truncate(await response.Body.ReadAsStringAsync(cancellationToken))}";
+                    mail.LastError = $"SendGrid refused it: {status} {Truncate(await response.Body.ReadAsStringAsync(CancellationToken.None))}";
                     LogParked(logger, mail.Key, status);
                 }
             }
             catch (BrokenCircuitException)
             {
-                mail.Attempts--; // not tried: the breaker is open
+                // Not tried: the breaker is open. This and the rest of the batch wait for it.
+                mail.Attempts--;
+                foreach (var untried in due.SkipWhile(m => m != mail))
+                {
+                    untried.NextAttemptAt = now + _breaker.Snapshot().Settings.BreakDuration;
+                }
+
+                await db.SaveChangesAsync(CancellationToken.None);
                 break;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
                 RetryLater(mail, $"{e.GetType().Name}: {e.Message}", maxAttempts, now);
             }
+
+            // Each outcome is committed as soon as it is known: a sent mail is never rolled back to pending.
+            await db.SaveChangesAsync(CancellationToken.None);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break; // the rest keep their lease and are picked up after it
+            }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return sent;
     }
 

@@ -59,6 +59,7 @@ public sealed class Account : AggregateRoot<AccountId>
             FirstName = patron.FirstName,
             LastName = patron.LastName,
             CreatedAt = now,
+            Version = 1,
         };
     }
 
@@ -76,6 +77,7 @@ public sealed class Account : AggregateRoot<AccountId>
             FirstName = firstName.Value,
             LastName = lastName.Value,
             CreatedAt = now,
+            Version = 1,
         };
     }
 
@@ -85,6 +87,7 @@ public sealed class Account : AggregateRoot<AccountId>
     public void RecordFailedLogin(DateTimeOffset now, LockoutPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        Version++;
         FailedLogins++;
         if (FailedLogins >= policy.MaxFailedAttempts)
         {
@@ -95,12 +98,17 @@ public sealed class Account : AggregateRoot<AccountId>
 
     public void RecordSuccessfulLogin()
     {
+        Version++;
         FailedLogins = 0;
         LockedUntil = null;
     }
 
     /// <summary>Replaces the hash when the hasher asks for a stronger one (its parameters were raised).</summary>
-    public void Rehash(string passwordHash) => PasswordHash = passwordHash;
+    public void Rehash(string passwordHash)
+    {
+        Version++;
+        PasswordHash = passwordHash;
+    }
 }
 
 public enum StaffRole

@@ -57,7 +57,11 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
     /// <summary>The public half of every published key, as RFC 7517 JWKs.</summary>
     public async Task<IReadOnlyList<object>> GetJwksAsync(CancellationToken cancellationToken)
     {
-        var ring = await CurrentAsync(null, cancellationToken);
+        // Validators ask for the JWKS when they meet a kid they do not know: a key another replica created a
+        // moment ago must be in it, so the document is never more than a second behind the database.
+        var ring = _ring is { } current && timeProvider.GetElapsedTime(current.LoadedAt) < TimeSpan.FromSeconds(1)
+            ? current
+            : await ReloadAsync(cancellationToken, freshWithin: TimeSpan.FromSeconds(1));
         return ring.Published.OfType<RsaSecurityKey>().Select(key =>
         {
             var parameters = key.Rsa.ExportParameters(includePrivateParameters: false);
@@ -87,14 +91,20 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
             return ring;
         }
 
-        return await ReloadAsync(cancellationToken);
+        return await ReloadAsync(cancellationToken, freshWithin: kid is null ? ReloadInterval : TimeSpan.FromSeconds(1));
     }
 
-    private async Task<Ring> ReloadAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the keys again, unless another caller did so within <paramref name="freshWithin"/> while this one waited.</summary>
+    private async Task<Ring> ReloadAsync(CancellationToken cancellationToken, TimeSpan? freshWithin = null)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (freshWithin is { } fresh && _ring is { } current && timeProvider.GetElapsedTime(current.LoadedAt) < fresh)
+            {
+                return current;
+            }
+
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<PatronDbContext>();
             var publishedSince = timeProvider.UtcNowMicroseconds() - options.Value.AccessTokenLifetime - options.Value.ClockSkew - TimeSpan.FromMinutes(1);

@@ -54,6 +54,18 @@ public sealed class AccountsTests(PatronServers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WrongPasswordsSentAllAtOnce_AreEachCounted_AndLockTheAccount()
+    {
+        var (email, password) = await RegisterAsync();
+
+        // Twelve guesses in parallel: every one must be counted (no lost update lets a burst slip past the lockout).
+        var guesses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => LoginAsync(email, "Wrong-password-1")));
+        guesses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Unauthorized || r.StatusCode == HttpStatusCode.Conflict);
+
+        (await LoginAsync(email, password)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "the account is locked");
+    }
+
+    [Fact]
     public async Task ASuccessfulLogin_StartsTheFailureCountAgain()
     {
         var (email, password) = await RegisterAsync();
