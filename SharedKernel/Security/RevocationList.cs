@@ -19,6 +19,9 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
 
     private readonly ConcurrentDictionary<string, long> _local = new(StringComparer.Ordinal);
 
+    // Revocations made while Redis was unreachable: written and announced once it is back.
+    private readonly ConcurrentDictionary<string, long> _unsynced = new(StringComparer.Ordinal);
+
     public static string TokenEntry(string jti) => "jti:" + jti;
 
     public static string SessionEntry(string sid) => "sid:" + sid;
@@ -37,18 +40,51 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
 
         try
         {
-            var db = redis.GetDatabase();
-            var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-            await db.SortedSetAddAsync(SetKey, entries.Select(e => new SortedSetEntry(e, expiry)).ToArray());
-            await db.SortedSetRemoveRangeByScoreAsync(SetKey, double.NegativeInfinity, now);
+            await ShareAsync(entries.Select(e => KeyValuePair.Create(e, expiry)).ToList());
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
             foreach (var entry in entries)
             {
-                await redis.GetSubscriber().PublishAsync(Channel, Format(entry, expiry));
+                _unsynced[entry] = expiry;
+            }
+
+            LogRedisUnavailable(logger, "revoke", e.GetType().Name);
+        }
+    }
+
+    private async Task ShareAsync(IReadOnlyList<KeyValuePair<string, long>> entries)
+    {
+        var db = redis.GetDatabase();
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await db.SortedSetAddAsync(SetKey, entries.Select(e => new SortedSetEntry(e.Key, e.Value)).ToArray());
+        await db.SortedSetRemoveRangeByScoreAsync(SetKey, double.NegativeInfinity, now);
+        foreach (var (entry, until) in entries)
+        {
+            await redis.GetSubscriber().PublishAsync(Channel, Format(entry, until));
+        }
+    }
+
+    /// <summary>Shares what was revoked while Redis was away, so every replica learns it once Redis is back.</summary>
+    private async Task ShareUnsyncedAsync()
+    {
+        var pending = _unsynced.ToList();
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await ShareAsync(pending);
+            foreach (var (entry, until) in pending)
+            {
+                _unsynced.TryRemove(KeyValuePair.Create(entry, until));
             }
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            LogRedisUnavailable(logger, "revoke", e.GetType().Name);
+            LogRedisUnavailable(logger, "share", e.GetType().Name);
         }
     }
 
@@ -105,7 +141,11 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
         {
             if (args.ConnectionType == ConnectionType.Interactive)
             {
-                _ = LoadSnapshotAsync();
+                _ = Task.Run(async () =>
+                {
+                    await ShareUnsyncedAsync();
+                    await LoadSnapshotAsync();
+                });
             }
         };
 

@@ -57,6 +57,7 @@ public sealed class RedisOutageTests(RedisOutageSystem system) : IClassFixture<R
         var gateway = system.App.GetEndpoint(ResourceNames.Gateway);
         using var patron = await GatewayClients.NewPatronAsync(gateway);
         using var revoked = await GatewayClients.SignInAsync(gateway, patron.Email, patron.Password, patron.PatronId);
+        using var loggedOutDuringOutage = await GatewayClients.SignInAsync(gateway, patron.Email, patron.Password, patron.PatronId);
         (await revoked.Client.PostAsync("/auth/logout", null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         await system.App.StopResourceAsync(ResourceNames.Redis);
@@ -88,10 +89,24 @@ public sealed class RedisOutageTests(RedisOutageSystem system) : IClassFixture<R
             statuses[5].ShouldBe(HttpStatusCode.TooManyRequests);
             using var ready = await system.Gateway.GetAsync("/health/ready");
             (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
+
+            // A logout while Redis is away is known to Patron only, until Redis is back (below).
+            (await loggedOutDuringOutage.Client.PostAsync("/auth/logout", null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+            (await loggedOutDuringOutage.Client.GetAsync($"/patrons/{patron.PatronId}")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+            await system.App.StartResourceAsync(ResourceNames.Redis);
+
+            // Once Redis is back the revocation is shared: Lending (behind /loans) and the Gateway deny it too.
+            await Poll.UntilAsync(
+                async () => (await loggedOutDuringOutage.Client.GetAsync("/loans")).StatusCode == HttpStatusCode.Unauthorized,
+                TimeSpan.FromSeconds(20),
+                "the logout made during the outage to reach every service");
         }
         finally
         {
-            await system.App.StartResourceAsync(ResourceNames.Redis);
+            if (system.App.GetResource(ResourceNames.Redis).State != Library.AppHost.Hosting.ResourceState.Running)
+            {
+                await system.App.StartResourceAsync(ResourceNames.Redis);
+            }
         }
     }
 
