@@ -2,11 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using Library.Catalog.Api;
 using Library.Catalog.Application;
 using Library.Catalog.Infrastructure.Persistence;
-using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
-using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Persistence;
-using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Resources;
 using Library.SharedKernel.Security;
 
@@ -27,14 +24,8 @@ builder.AddLibraryAuthentication();
 
 var app = builder.Build();
 
-app.UseApiDefaults();
-app.UseLibraryAuthentication();
-app.UseCacheInvalidation();
-app.UseIdempotencyReceipts<CatalogDbContext>();
+app.UseLibraryServicePipeline<CatalogDbContext>();
 app.MapOpenApi().AllowAnonymous();
-app.MapDefaultEndpoints();
-app.MapCircuitsEndpoint();
-app.MapCacheStatsEndpoint();
 app.MapBooksApi();
 app.MapBorrowingApi();
 

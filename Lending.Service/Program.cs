@@ -1,11 +1,8 @@
 using Library.Lending.Api;
 using Library.Lending.Application;
 using Library.Lending.Infrastructure.Persistence;
-using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
-using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Persistence;
-using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Resources;
 using Library.SharedKernel.Security;
 using Microsoft.EntityFrameworkCore;
@@ -27,14 +24,8 @@ builder.AddLibraryAuthentication();
 
 var app = builder.Build();
 
-app.UseApiDefaults();
-app.UseLibraryAuthentication();
-app.UseCacheInvalidation();
-app.UseIdempotencyReceipts<LendingDbContext>();
+app.UseLibraryServicePipeline<LendingDbContext>();
 app.MapOpenApi().AllowAnonymous();
-app.MapDefaultEndpoints();
-app.MapCircuitsEndpoint();
-app.MapCacheStatsEndpoint();
 app.MapLoansApi();
 
 await app.MigrateDatabaseAsync<LendingDbContext>();

@@ -2,12 +2,9 @@ using Library.Patron.Api;
 using Library.Patron.Application;
 using Library.Patron.Application.Accounts;
 using Library.Patron.Infrastructure.Persistence;
-using Library.SharedKernel.Caching;
 using Library.SharedKernel.Http;
-using Library.SharedKernel.Idempotency;
 using Library.SharedKernel.Messaging;
 using Library.SharedKernel.Persistence;
-using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Resources;
 using Library.SharedKernel.Security;
 using Microsoft.EntityFrameworkCore;
@@ -30,14 +27,8 @@ builder.Services.AddOutboxRelay<PatronDbContext>();
 
 var app = builder.Build();
 
-app.UseApiDefaults();
-app.UseLibraryAuthentication();
-app.UseCacheInvalidation();
-app.UseIdempotencyReceipts<PatronDbContext>();
+app.UseLibraryServicePipeline<PatronDbContext>();
 app.MapOpenApi().AllowAnonymous();
-app.MapDefaultEndpoints();
-app.MapCircuitsEndpoint();
-app.MapCacheStatsEndpoint();
 app.MapPatronsApi();
 app.MapAuthApi();
 
