@@ -13,10 +13,10 @@ builder.AddServiceDefaults();
 builder.AddApiDefaults();
 builder.AddNpgsqlDbContext<CatalogDbContext>(
     ResourceNames.CatalogDb,
-    CatalogDatabase.ConfigureNpgsql,
-    options => options.UseSnakeCaseNamingConvention());
-builder.AddRedisClient(ResourceNames.Redis);
-builder.AddRabbitMQClient(ResourceNames.EventBus);
+    ClientIntegrations.Npgsql,
+    options => options.UseNpgsql(CatalogDatabase.ConfigureNpgsql).UseSnakeCaseNamingConvention());
+builder.AddRedisClient(ResourceNames.Redis, configureOptions: ClientIntegrations.Redis);
+builder.AddRabbitMQClient(ResourceNames.EventBus, configureConnectionFactory: ClientIntegrations.RabbitMQ);
 builder.AddEtcdClient(ResourceNames.Etcd);
 builder.Services.AddOpenApi();
 builder.Services.AddCatalogApplication();

@@ -1,7 +1,6 @@
 using System.Net;
 using Library.Gateway.Health;
 using Library.Gateway.RateLimiting;
-using Library.Gateway.Routing;
 using Library.Gateway.Security;
 using Library.SharedKernel.Http;
 using Library.SharedKernel.Resilience;
@@ -11,16 +10,19 @@ using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.HttpOverrides;
 using Scalar.AspNetCore;
 using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.ServiceDiscovery;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApiDefaults();
-builder.AddRedisClient(ResourceNames.Redis);
+builder.AddRedisClient(ResourceNames.Redis, configureOptions: ClientIntegrations.Redis);
 
-builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddConfigFilter<RoutePolicyFilter>();
-builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
+// Destinations such as http://catalog-api resolve through service discovery (services__catalog-api__http__0 under
+// the AppHost, DNS under Kubernetes), every instance a destination; YARP re-resolves when discovery changes.
+builder.Services.AddReverseProxy()
+    .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+    .AddConfigFilter<RoutePolicyFilter>()
+    .AddServiceDiscoveryDestinationResolver();
 
 // Health probes of downstream services must not be retried for seconds by the standard resilience pipeline.
 builder.Services.AddHttpClient(DownstreamHealthCheck.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(4));
@@ -69,7 +71,7 @@ app.MapCircuitsEndpoint();
 // One API reference over every service's OpenAPI document, each served through the proxy at /openapi/{service}.json.
 app.MapScalarApiReference("/docs", options =>
 {
-    options.WithTitle("Library API");
+    options.WithTitle("Library API").ExpandAllTags();
     foreach (var document in builder.Configuration.GetSection("Gateway:ApiDocuments").Get<string[]>() ?? [])
     {
         options.AddDocument(document, $"{char.ToUpperInvariant(document[0])}{document[1..]} API", $"/openapi/{document}.json");

@@ -13,10 +13,10 @@ builder.AddServiceDefaults();
 builder.AddApiDefaults();
 builder.AddNpgsqlDbContext<LendingDbContext>(
     ResourceNames.LendingDb,
-    LendingDbContext.ConfigureNpgsql,
-    options => options.UseSnakeCaseNamingConvention());
-builder.AddRedisClient(ResourceNames.Redis);
-builder.AddRabbitMQClient(ResourceNames.EventBus);
+    ClientIntegrations.Npgsql,
+    options => options.UseNpgsql(LendingDbContext.ConfigureNpgsql).UseSnakeCaseNamingConvention());
+builder.AddRedisClient(ResourceNames.Redis, configureOptions: ClientIntegrations.Redis);
+builder.AddRabbitMQClient(ResourceNames.EventBus, configureConnectionFactory: ClientIntegrations.RabbitMQ);
 builder.AddEtcdClient(ResourceNames.Etcd);
 builder.Services.AddOpenApi();
 builder.Services.AddLendingApplication();

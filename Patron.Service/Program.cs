@@ -15,10 +15,10 @@ builder.AddServiceDefaults();
 builder.AddApiDefaults();
 builder.AddNpgsqlDbContext<PatronDbContext>(
     ResourceNames.PatronDb,
-    PatronDatabase.ConfigureNpgsql,
-    options => options.UseSnakeCaseNamingConvention());
-builder.AddRedisClient(ResourceNames.Redis);
-builder.AddRabbitMQClient(ResourceNames.EventBus);
+    ClientIntegrations.Npgsql,
+    options => options.UseNpgsql(PatronDatabase.ConfigureNpgsql).UseSnakeCaseNamingConvention());
+builder.AddRedisClient(ResourceNames.Redis, configureOptions: ClientIntegrations.Redis);
+builder.AddRabbitMQClient(ResourceNames.EventBus, configureConnectionFactory: ClientIntegrations.RabbitMQ);
 builder.AddEtcdClient(ResourceNames.Etcd);
 builder.Services.AddOpenApi();
 builder.Services.AddPatronApplication(builder.Configuration);

@@ -39,13 +39,32 @@ public static class EtcdConfigurationExtensions
 
 public sealed class EtcdConfigurationSource(Uri endpoint, string service) : IConfigurationSource
 {
+    private Action<LogLevel, string>? _log;
+
     public Uri Endpoint { get; } = endpoint;
 
     public string Service { get; } = service;
 
+    /// <summary>The provider in use: configuration managers build a new one whenever their sources change (and dispose the old one).</summary>
     public EtcdConfigurationProvider? Provider { get; private set; }
 
-    public IConfigurationProvider Build(IConfigurationBuilder builder) => Provider ??= new EtcdConfigurationProvider(this);
+    public IConfigurationProvider Build(IConfigurationBuilder builder)
+    {
+        var provider = new EtcdConfigurationProvider(this);
+        if (_log is { } log)
+        {
+            provider.AttachLogger(log);
+        }
+
+        return Provider = provider;
+    }
+
+    /// <summary>Hands the host's logger to the current provider and to every later one.</summary>
+    internal void AttachLogger(Action<LogLevel, string> log)
+    {
+        _log = log;
+        Provider?.AttachLogger(log);
+    }
 }
 
 public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposable
@@ -59,6 +78,14 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
     private readonly List<(LogLevel, string)> _pending = [];
     private bool _reachable = true;
     private int _watching;
+    private int _disposed;
+    private long _revision;
+
+    /// <summary>How long one read of etcd may take before it counts as unreachable.</summary>
+    internal static TimeSpan RequestTimeout { get; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long the watch stream may stay silent (etcd sends progress notifications) before it is renewed.</summary>
+    internal static TimeSpan WatchIdleTimeout { get; } = TimeSpan.FromSeconds(15);
 
     internal EtcdConfigurationProvider(EtcdConfigurationSource source)
     {
@@ -70,7 +97,15 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
     {
         // Startup never waits long for etcd: two seconds, then appsettings and the environment alone.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        TryReloadAsync(timeout.Token).GetAwaiter().GetResult();
+        try
+        {
+            TryReloadAsync(timeout.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            Reachable(false, Data.Count);
+        }
+
         if (Interlocked.Exchange(ref _watching, 1) == 0)
         {
             _ = Task.Run(WatchAsync);
@@ -92,25 +127,39 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
         }
     }
 
+    // A configuration rebuild (a source inserted later) hands the same provider to the new manager: disposed once.
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stop.Cancel();
         _http.Dispose();
         _stop.Dispose();
     }
 
+    /// <summary>Reads both prefixes (each request bounded by <see cref="RequestTimeout"/>); false if etcd did not answer.</summary>
     private async Task<bool> TryReloadAsync(CancellationToken cancellationToken)
     {
         try
         {
             var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            long revision = 0;
             foreach (var prefix in _prefixes)
             {
-                foreach (var (key, value) in await RangeAsync(prefix, cancellationToken))
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(RequestTimeout);
+                var (kvs, atRevision) = await RangeAsync(prefix, timeout.Token);
+                revision = Math.Max(revision, atRevision);
+                foreach (var (key, value) in kvs)
                 {
                     data[key[prefix.Length..].Trim('/').Replace('/', ':')] = value;
                 }
             }
+
+            _revision = revision;
 
             var changed = !SameAs(data);
             Data = data;
@@ -125,6 +174,11 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or IOException)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
             Reachable(false, Data.Count);
             return false;
         }
@@ -137,12 +191,17 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
         {
             try
             {
-                // Read again first: changes made while the watch was down are not lost.
+                // Read again first, then watch from just after what was read: no change is lost in between.
                 if (await TryReloadAsync(_stop.Token))
                 {
                     delay = TimeSpan.FromMilliseconds(500);
-                    await WatchOnceAsync(_stop.Token);
+                    await WatchOnceAsync(_revision + 1, _stop.Token);
+                    continue; // the stream ended or went quiet: read and watch again at once
                 }
+            }
+            catch (TimeoutException)
+            {
+                continue; // nothing heard for a while: a half-open connection is not trusted; read and watch again
             }
             catch (Exception e) when (e is HttpRequestException or IOException or JsonException || (e is OperationCanceledException && !_stop.IsCancellationRequested))
             {
@@ -151,6 +210,11 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
             catch (OperationCanceledException)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                // Never let the watch end silently: say why, and keep watching.
+                Log(LogLevel.Error, $"The etcd watch failed unexpectedly ({e.GetType().Name}: {e.Message}); retrying");
             }
 
             try
@@ -166,19 +230,43 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
         }
     }
 
-    /// <summary>One watch stream over the whole <c>/library/</c> prefix; each event re-reads the two ranges.</summary>
-    private async Task WatchOnceAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One watch stream over the whole <c>/library/</c> prefix from <paramref name="startRevision"/>; each event
+    /// re-reads the two ranges. etcd is asked for progress notifications; a stream that stays silent longer than
+    /// <see cref="WatchIdleTimeout"/> (a half-open connection, or a proxy in front of a stopped etcd) ends with a
+    /// <see cref="TimeoutException"/>, and the caller reads and watches again.
+    /// </summary>
+    private async Task WatchOnceAsync(long startRevision, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v3/watch")
         {
-            Content = JsonContent.Create(new { create_request = new { key = B64(Root), range_end = B64(RangeEnd(Root)) } }),
+            Content = JsonContent.Create(new { create_request = new { key = B64(Root), range_end = B64(RangeEnd(Root)), start_revision = startRevision.ToString(System.Globalization.CultureInfo.InvariantCulture), progress_notify = true } }),
         };
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        connect.CancelAfter(RequestTimeout);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, connect.Token);
         response.EnsureSuccessStatusCode();
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         using var reader = new StreamReader(stream);
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        while (true)
         {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            idle.CancelAfter(WatchIdleTimeout);
+            string? line;
+            try
+            {
+                line = await reader.ReadLineAsync(idle.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException("The etcd watch was silent for too long.");
+            }
+
+            if (line is null)
+            {
+                return;
+            }
+
             if (line.Contains("\"events\"", StringComparison.Ordinal))
             {
                 await TryReloadAsync(cancellationToken);
@@ -186,7 +274,7 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
         }
     }
 
-    private async Task<List<(string Key, string Value)>> RangeAsync(string prefix, CancellationToken cancellationToken)
+    private async Task<(List<(string Key, string Value)> Kvs, long Revision)> RangeAsync(string prefix, CancellationToken cancellationToken)
     {
         using var response = await _http.PostAsJsonAsync("/v3/kv/range", new { key = B64(prefix), range_end = B64(RangeEnd(prefix)) }, cancellationToken);
         response.EnsureSuccessStatusCode();
@@ -199,7 +287,8 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
             result.Add((key, value));
         }
 
-        return result;
+        var revision = long.TryParse(body?["header"]?["revision"]?.GetValue<string>(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var r) ? r : 0;
+        return (result, revision);
     }
 
     private bool SameAs(Dictionary<string, string?> data)
@@ -251,7 +340,7 @@ internal sealed partial class EtcdConfigurationReporter(EtcdConfigurationSource 
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        source.Provider?.AttachLogger((level, message) => LogEtcd(logger, level, message));
+        source.AttachLogger((level, message) => LogEtcd(logger, level, message));
         return Task.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -12,8 +13,9 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The same shape as Aspire's ServiceDefaults template: telemetry, health checks, service discovery and
-/// standard resilience, so a service runs unchanged under our AppHost, real Aspire or Kubernetes.
+/// Aspire's ServiceDefaults template (telemetry, health checks, service discovery, standard resilience) plus what
+/// Library adds: live configuration from etcd, readiness checks from the client integrations, redacted probes.
+/// A service runs unchanged under the AppHost or Kubernetes.
 /// </summary>
 public static class Extensions
 {
@@ -27,6 +29,7 @@ public static class Extensions
         where TBuilder : IHostApplicationBuilder
     {
         // Live configuration: appsettings → etcd (/library/shared, /library/{Etcd:Service}) → environment (SPEC §6).
+        ClientIntegrations.DisableTelemetryWhereNotCollected(builder);
         builder.AddEtcdConfiguration("etcd");
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
@@ -46,7 +49,7 @@ public static class Extensions
         // sets for its dashboard): recording spans and metrics that nobody reads cost 2–11 % of throughput in
         // docs/benchmarks.md. W3C trace context still flows: ASP.NET Core, HttpClient and YARP carry traceparent
         // whether or not a listener records the spans.
-        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (!TelemetryIsExported(builder.Configuration))
         {
             return builder;
         }
@@ -73,11 +76,16 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>Whether an OTLP endpoint is configured (the AppHost sets one for its dashboard).</summary>
+    public static bool TelemetryIsExported(IConfiguration configuration)
+        => !string.IsNullOrWhiteSpace(configuration?["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(ClientIntegrations.TagReadinessChecks);
         return builder;
     }
 
@@ -128,5 +136,6 @@ public static class Extensions
 /// <summary>Activity sources of the client libraries the services use.</summary>
 public static class TelemetrySources
 {
-    public static readonly string[] All = ["Npgsql", "RabbitMQ.Client.Publisher", "RabbitMQ.Client.Subscriber", "Library.Messaging"];
+    // Npgsql's and RabbitMQ.Client's own sources are added by their Aspire integrations.
+    public static readonly string[] All = ["Library.Messaging", "Library.Mail"];
 }

@@ -52,7 +52,7 @@ public sealed class IntegrationEventSubscriptions
 public sealed partial class IntegrationEventConsumer<TDbContext>(
     string consumer,
     IServiceScopeFactory scopes,
-    RabbitMQConnection rabbit,
+    IServiceProvider services,
     IntegrationEventSubscriptions subscriptions,
     IConfiguration configuration,
     TimeProvider timeProvider,
@@ -90,7 +90,7 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
 
     private async Task StartConsumingAsync(CancellationToken cancellationToken)
     {
-        var connection = await rabbit.GetAsync(cancellationToken);
+        var connection = await BrokerConnection.GetAsync(services, cancellationToken);
         _channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
         await _channel.BasicQosAsync(0, configuration.GetValue<ushort>("Messaging:Prefetch", 32), global: false, cancellationToken);
         await RabbitMQTopology.DeclareExchangesAsync(_channel, cancellationToken);

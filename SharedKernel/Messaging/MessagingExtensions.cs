@@ -23,7 +23,7 @@ public static class MessagingExtensions
         services.AddHostedService(sp => new IntegrationEventConsumer<TDbContext>(
             consumer,
             sp.GetRequiredService<IServiceScopeFactory>(),
-            sp.GetRequiredService<Microsoft.Extensions.Hosting.RabbitMQConnection>(),
+            sp,
             subscriptions,
             sp.GetRequiredService<IConfiguration>(),
             sp.GetRequiredService<TimeProvider>(),

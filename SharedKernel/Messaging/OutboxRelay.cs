@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Library.SharedKernel.Resilience;
 using System.Text;
 using Library.SharedKernel.Persistence;
@@ -19,14 +20,14 @@ namespace Library.SharedKernel.Messaging;
 /// </summary>
 public sealed partial class OutboxRelay<TDbContext>(
     IServiceScopeFactory scopes,
-    NpgsqlDataSource dataSource,
-    RabbitMQConnection rabbit,
+    IServiceProvider services,
     IConfiguration configuration,
     CircuitBreakers breakers,
     TimeProvider timeProvider,
     ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService
     where TDbContext : LibraryDbContext
 {
+    private static readonly ActivitySource s_activity = new("Library.Messaging");
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
 
     // A round in which the broker confirmed nothing is a failure; while the breaker is open no round is tried
@@ -49,12 +50,15 @@ public sealed partial class OutboxRelay<TDbContext>(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         string channelName;
+        string connectionString;
         await using (var scope = scopes.CreateAsyncScope())
         {
-            channelName = scope.ServiceProvider.GetRequiredService<TDbContext>().OutboxChannel;
+            var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+            channelName = db.OutboxChannel;
+            connectionString = db.Database.GetConnectionString()!;
         }
 
-        var listener = ListenAsync(channelName, stoppingToken);
+        var listener = ListenAsync(connectionString, channelName, stoppingToken);
         try
         {
             // Declare the exchanges up front so consumers can bind before the first event is published.
@@ -165,9 +169,15 @@ public sealed partial class OutboxRelay<TDbContext>(
             Timestamp = new AmqpTimestamp(message.OccurredAt.ToUnixTimeSeconds()),
             Headers = new Dictionary<string, object?> { [RabbitMQTopology.AggregateKeyHeader] = Encoding.UTF8.GetBytes(message.AggregateKey) },
         };
-        if (message.TraceParent is not null)
+        // The publish joins the trace of the request that wrote the event. The client library's own publish span
+        // (when traced) is a child of this one and replaces the header with its own id; without any listener the
+        // stored traceparent travels as it is.
+        using var activity = ActivityContext.TryParse(message.TraceParent, null, out var cause)
+            ? s_activity.StartActivity($"{message.Type} publish", ActivityKind.Producer, cause)
+            : null;
+        if ((activity?.Id ?? message.TraceParent) is { } traceParent)
         {
-            properties.Headers["traceparent"] = Encoding.UTF8.GetBytes(message.TraceParent);
+            properties.Headers["traceparent"] = Encoding.UTF8.GetBytes(traceParent);
         }
 
         try
@@ -194,21 +204,22 @@ public sealed partial class OutboxRelay<TDbContext>(
             await _channel.DisposeAsync();
         }
 
-        var connection = await rabbit.GetAsync(cancellationToken);
+        var connection = await BrokerConnection.GetAsync(services, cancellationToken);
         _channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
         await RabbitMQTopology.DeclareExchangesAsync(_channel, cancellationToken);
         return _channel;
     }
 
     /// <summary>LISTENs on the outbox channel with its own connection, reconnecting if PostgreSQL goes away.</summary>
-    private async Task ListenAsync(string channelName, CancellationToken stoppingToken)
+    private async Task ListenAsync(string connectionString, string channelName, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                // One pooled connection held for the service's lifetime; Npgsql resets it (UNLISTEN) when it goes back.
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+                // One connection held for the service's lifetime; Npgsql resets it (UNLISTEN) when it goes back.
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(stoppingToken);
                 connection.Notification += (_, _) => _wake.Release();
                 await using (var listen = new NpgsqlCommand($"LISTEN \"{channelName}\"", connection))
                 {

@@ -4,7 +4,13 @@ namespace Library.SharedKernel.Resources;
 /// The names of every resource in the app model. AppHost, services and tests use these so that a
 /// connection string or discovery key can never drift between the one who sets it and the one who reads it.
 /// </summary>
+#if LIBRARY_APPHOST
+// The AppHost compiles this file in (it does not reference the services' kernel); internal there, so a test that
+// references both assemblies sees one ResourceNames.
+internal static class ResourceNames
+#else
 public static class ResourceNames
+#endif
 {
     public const string Postgres = "postgres";
     public const string CatalogDb = "catalogdb";

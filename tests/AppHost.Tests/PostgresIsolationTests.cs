@@ -1,35 +1,30 @@
-using Library.AppHost.Hosting;
-using Library.AppHost.Hosting.Resources;
+using Library.Hosting;
+using Library.SharedKernel.Resources;
 using Library.Testing;
 using Npgsql;
 
+[assembly: AssemblyFixture(typeof(Library.AppHost.Tests.AppModelServers))]
+
 namespace Library.AppHost.Tests;
 
-/// <summary>SPEC §2 and §5: each context's role reaches only its own database, always with a scram password.</summary>
-public sealed class PostgresIsolationTests : IAsyncLifetime
+/// <summary>The servers of the real app model, once for this assembly (the run-command tests start whole AppHosts of their own).</summary>
+public sealed class AppModelServers : AppHostServers, IAsyncLifetime
 {
-    private DistributedApplication _app = null!;
-    private PostgresServerResource _server = null!;
-    private PostgresDatabaseResource _catalog = null!;
-    private PostgresDatabaseResource _lending = null!;
+    public PostgresServerResource Postgres => App.Resources().OfType<PostgresServerResource>().Single();
 
-    public async ValueTask InitializeAsync()
-    {
-        var builder = DistributedApplicationTestingBuilder.Create();
-        var postgres = builder.Builder.AddPostgres("postgres");
-        _catalog = postgres.AddDatabase("catalogdb", schema: "catalog").Resource;
-        _lending = postgres.AddDatabase("lendingdb", schema: "lending").Resource;
-        _server = postgres.Resource;
-        _app = builder.Build();
-        await _app.StartAsync();
-    }
+    public async Task<string> AdminConnectionStringAsync(string database = "postgres")
+        => new NpgsqlConnectionStringBuilder(await Postgres.ConnectionStringExpression.GetValueAsync(default)) { Database = database, Pooling = false }.ConnectionString;
+}
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+/// <summary>SPEC §2 and §5: each context's role reaches only its own database, always with a scram password.</summary>
+public sealed class PostgresIsolationTests(AppModelServers servers)
+{
+    private string Catalog => servers.ConnectionStrings[ResourceNames.CatalogDb];
 
     [Fact]
     public async Task Role_ConnectsToItsOwnDatabaseWithItsSearchPathOnItsSchema()
     {
-        await using var connection = new NpgsqlConnection(_catalog.ConnectionString);
+        await using var connection = new NpgsqlConnection(Catalog);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT current_user || ' ' || current_schema()", connection);
 
@@ -39,7 +34,7 @@ public sealed class PostgresIsolationTests : IAsyncLifetime
     [Fact]
     public async Task Role_CannotConnectToAnotherContextsDatabase()
     {
-        var intruder = new NpgsqlConnectionStringBuilder(_catalog.ConnectionString) { Database = _lending.Name };
+        var intruder = new NpgsqlConnectionStringBuilder(Catalog) { Database = ResourceNames.LendingDb };
         await using var connection = new NpgsqlConnection(intruder.ConnectionString);
 
         var error = await Should.ThrowAsync<PostgresException>(() => connection.OpenAsync());
@@ -51,7 +46,7 @@ public sealed class PostgresIsolationTests : IAsyncLifetime
     [InlineData("template1")]
     public async Task Role_CannotConnectToTheMaintenanceDatabases(string database)
     {
-        var intruder = new NpgsqlConnectionStringBuilder(_catalog.ConnectionString) { Database = database };
+        var intruder = new NpgsqlConnectionStringBuilder(Catalog) { Database = database };
         await using var connection = new NpgsqlConnection(intruder.ConnectionString);
 
         (await Should.ThrowAsync<PostgresException>(() => connection.OpenAsync())).SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege);
@@ -60,7 +55,7 @@ public sealed class PostgresIsolationTests : IAsyncLifetime
     [Fact]
     public async Task Role_CannotBecomeOrActAsTheSuperuser()
     {
-        await using var connection = new NpgsqlConnection(_catalog.ConnectionString);
+        await using var connection = new NpgsqlConnection(Catalog);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SET ROLE postgres", connection);
 
@@ -70,7 +65,7 @@ public sealed class PostgresIsolationTests : IAsyncLifetime
     [Fact]
     public async Task Role_CannotCreateInThePublicSchema()
     {
-        await using var connection = new NpgsqlConnection(_catalog.ConnectionString);
+        await using var connection = new NpgsqlConnection(Catalog);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("CREATE TABLE public.sneaky (id int)", connection);
 
@@ -83,7 +78,7 @@ public sealed class PostgresIsolationTests : IAsyncLifetime
     [InlineData("postgres", "")]
     public async Task WrongOrMissingPassword_IsRefused(string user, string password)
     {
-        var attempt = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = _server.Port, Username = user, Password = password, Database = "catalogdb", Pooling = false };
+        var attempt = new NpgsqlConnectionStringBuilder(Catalog) { Username = user, Password = password, Pooling = false };
         await using var connection = new NpgsqlConnection(attempt.ConnectionString);
 
         await Should.ThrowAsync<NpgsqlException>(() => connection.OpenAsync());
@@ -92,10 +87,22 @@ public sealed class PostgresIsolationTests : IAsyncLifetime
     [Fact]
     public async Task ClientAuthentication_UsesScramEverywhereAndNeverTrust()
     {
-        await using var connection = new NpgsqlConnection(_server.AdminConnectionString());
+        await using var connection = new NpgsqlConnection(await servers.AdminConnectionStringAsync());
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT array_agg(DISTINCT auth_method) FROM pg_hba_file_rules", connection);
 
         ((string[])(await command.ExecuteScalarAsync())!).ShouldBe(["scram-sha-256"]);
+    }
+
+    [Fact]
+    public async Task TheServer_KeepsTheSettingsTheProductReliesOn()
+    {
+        await using var connection = new NpgsqlConnection(await servers.AdminConnectionStringAsync());
+        await connection.OpenAsync();
+        foreach (var (setting, value) in new[] { ("wal_level", "logical"), ("synchronous_commit", "on"), ("password_encryption", "scram-sha-256"), ("listen_addresses", "127.0.0.1") })
+        {
+            await using var command = new NpgsqlCommand($"SHOW {setting}", connection);
+            (await command.ExecuteScalarAsync()).ShouldBe(value, setting);
+        }
     }
 }

@@ -35,7 +35,7 @@ internal static class ProductionCode
 
     public static readonly Assembly SharedKernel = typeof(IDomainEvent).Assembly;
 
-    public static readonly Assembly ServiceDefaults = typeof(RedisClientExtensions).Assembly;
+    public static readonly Assembly ServiceDefaults = typeof(ClientIntegrations).Assembly;
 
     /// <summary>The service assemblies that this test run can see, by name.</summary>
     public static readonly IReadOnlyDictionary<string, Assembly> Services = LoadServices();

@@ -1,12 +1,10 @@
-using Library.AppHost.Hosting;
 using Library.SharedKernel.Resources;
+using Library.Testing;
 
 namespace Library.Chaos.Tests;
 
-public sealed class BrokerOutageSystem : ChaosSystem;
-
 /// <summary>SPEC §6/§7: nothing is lost while RabbitMQ is down, and every saga completes once it is back.</summary>
-public sealed class BrokerOutageTests(BrokerOutageSystem system) : IClassFixture<BrokerOutageSystem>
+public sealed class BrokerOutageTests(ChaosSystem system)
 {
     [Fact]
     public async Task BorrowsAcceptedWhileTheBrokerIsDown_AllCompleteOnceItReturns_WithOneLoanEach()
@@ -45,6 +43,6 @@ public sealed class BrokerOutageTests(BrokerOutageSystem system) : IClassFixture
         var loans = await system.LoansOfAsync(patron);
         loans.Count.ShouldBe(10);
         loans.Select(l => l!["bookId"]!.GetValue<string>()).Order().ShouldBe(books.Order());
-        system.App.GetResource(ResourceNames.EventBus).State.ShouldBe(ResourceState.Running);
+        (await system.App.StateOfAsync(ResourceNames.EventBus)).ShouldBe("Running");
     }
 }

@@ -1,17 +1,24 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json.Nodes;
-using Library.AppHost.Hosting;
-using Library.AppHost.Hosting.Resources;
 using Library.SharedKernel.Resources;
 using Library.Testing;
 
-// Tests here stop, kill and restart servers: one system per test class, and never two classes at once.
+// Tests here stop, kill and restart servers and services of one shared system: never two at once, and each
+// test puts back what it broke (a start per test class would cost tens of seconds of CPU each).
 [assembly: CollectionBehavior(CollectionBehavior.CollectionPerAssembly)]
+[assembly: AssemblyFixture(typeof(Library.Chaos.Tests.ChaosSystem))]
 
 namespace Library.Chaos.Tests;
 
-/// <summary>A whole system of its own for one chaos test class, built from the real AppHost's app model.</summary>
-public abstract class ChaosSystem : IAsyncLifetime
+/// <summary>
+/// The whole system from the real AppHost's app model for the chaos tests, with short breaker thresholds for
+/// Catalog → Patron and a reaper that looks every half second (configuration, as an operator would set them). Faults come from Aspire's resource commands
+/// (stop, start), from SIGKILL of the processes Aspire reports, and from documented <c>Failpoints:*</c> settings
+/// put into etcd (live configuration) for the one test that needs them.
+/// </summary>
+public sealed class ChaosSystem : IAsyncLifetime
 {
     private DistributedApplication? _app;
     private TestPrincipal? _librarian;
@@ -20,16 +27,18 @@ public abstract class ChaosSystem : IAsyncLifetime
 
     public HttpClient Gateway { get; private set; } = null!;
 
+    public Uri GatewayAddress => App.GetEndpoint(ResourceNames.Gateway);
+
     public async ValueTask InitializeAsync()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Program>();
-        Configure(builder);
-        _app = builder.Build();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await _app.StartAsync(timeout.Token);
-        var gateway = _app.GetEndpoint(ResourceNames.Gateway);
-        using var admin = await GatewayClients.SignInAsAdminAsync(gateway);
-        _librarian = await GatewayClients.NewStaffAsync(gateway, admin.Client);
+        _app = await TestSystem.StartAsync(
+        [
+            "--ServiceEnvironment:catalog-api:Resilience__Breakers__patron-api__MinimumThroughput=3",
+            "--ServiceEnvironment:catalog-api:Resilience__Breakers__patron-api__BreakDuration=00:00:02",
+            "--ServiceEnvironment:catalog-api:Catalog__ReaperInterval=00:00:00.500",
+        ]);
+        using var admin = await GatewayClients.SignInAsAdminAsync(GatewayAddress);
+        _librarian = await GatewayClients.NewStaffAsync(GatewayAddress, admin.Client);
         Gateway = _librarian.Client;
     }
 
@@ -40,17 +49,6 @@ public abstract class ChaosSystem : IAsyncLifetime
         {
             await _app.DisposeAsync();
         }
-    }
-
-    /// <summary>Adjusts the app model before it starts (e.g. a failpoint in one service).</summary>
-    protected virtual void Configure(DistributedApplicationTestingBuilder builder)
-    {
-    }
-
-    protected static ProjectResource Project(DistributedApplicationTestingBuilder builder, string name)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return (ProjectResource)builder.Resources.Single(r => r.Name == name);
     }
 
     // The saga's client steps, from the helpers the end-to-end tests use too.
@@ -69,4 +67,26 @@ public abstract class ChaosSystem : IAsyncLifetime
         => Gateway.WaitForOperationAsync(location, deadline, states);
 
     public Task<JsonArray> LoansOfAsync(string patronId) => Gateway.LoansOfAsync(patronId);
+
+    /// <summary>Puts a live configuration key into etcd (e.g. <c>/library/catalog/Catalog/ReservationTtl</c>).</summary>
+    public async Task PutConfigurationAsync(string key, string value)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri((await App.GetConnectionStringAsync(ResourceNames.Etcd))!) };
+        using var response = await http.PostAsJsonAsync("/v3/kv/put", new { key = B64(key), value = B64(value) });
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Removes a live configuration key from etcd (the service falls back to its appsettings).</summary>
+    public async Task DeleteConfigurationAsync(string key)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri((await App.GetConnectionStringAsync(ResourceNames.Etcd))!) };
+        using var response = await http.PostAsJsonAsync("/v3/kv/deleterange", new { key = B64(key) });
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>How many console lines of the resource contain the text.</summary>
+    public async Task<int> CountLogLinesAsync(string resource, string text)
+        => (await App.LogsOfAsync(resource)).Count(line => line.Contains(text, StringComparison.Ordinal));
+
+    private static string B64(string value) => Convert.ToBase64String(Encoding.UTF8.GetBytes(value));
 }

@@ -7,10 +7,8 @@ using Library.Testing;
 
 namespace Library.Chaos.Tests;
 
-public sealed class LiveConfigurationSystem : ChaosSystem;
-
 /// <summary>SPEC §6: a value changed in etcd applies without a restart; etcd stopped → the last values stay in force.</summary>
-public sealed class LiveConfigurationTests(LiveConfigurationSystem system) : IClassFixture<LiveConfigurationSystem>
+public sealed class LiveConfigurationTests(ChaosSystem system)
 {
     private const string Applied = "Configuration from etcd applied";
     private const string Unreachable = "etcd is unreachable";
@@ -18,19 +16,18 @@ public sealed class LiveConfigurationTests(LiveConfigurationSystem system) : ICl
     [Fact]
     public async Task RegularTierLimitChangedInEtcd_AppliesToTheNextBorrow_AndSurvivesAnEtcdOutage()
     {
-        var etcd = new Uri((await system.App.GetConnectionStringAsync(ResourceNames.Etcd))!);
-        var applied = Count(Applied);
-        await PutAsync(etcd, "/library/lending/Lending/Policy/Regular/MaxLoans", "3");
-        await Poll.UntilAsync(() => Count(Applied) > applied, TimeSpan.FromSeconds(10), "Lending to apply the new value");
+        var applied = await CountAsync(Applied);
+        await system.PutConfigurationAsync("/library/lending/Lending/Policy/Regular/MaxLoans", "3");
+        await Poll.UntilAsync(async () => await CountAsync(Applied) > applied, TimeSpan.FromSeconds(10), "Lending to apply the new value");
 
         (await BorrowFourAsync()).ShouldBe(["borrowed", "borrowed", "borrowed", "released"]);
 
         await system.App.StopResourceAsync(ResourceNames.Etcd);
         try
         {
-            await Poll.UntilAsync(() => Count(Unreachable) > 0, TimeSpan.FromSeconds(10), "Lending to notice etcd is gone");
+            await Poll.UntilAsync(async () => await CountAsync(Unreachable) > 0, TimeSpan.FromSeconds(10), "Lending to notice etcd is gone");
             (await BorrowFourAsync()).ShouldBe(["borrowed", "borrowed", "borrowed", "released"], "the last value read from etcd stays in force");
-            Count(Unreachable).ShouldBe(1, "one warning per outage, not one per retry");
+            (await CountAsync(Unreachable)).ShouldBe(1, "one warning per outage, not one per retry");
             using var ready = await system.App.CreateHttpClient(ResourceNames.LendingApi).GetAsync("/health/ready");
             ready.StatusCode.ShouldBe(HttpStatusCode.OK);
             (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
@@ -41,13 +38,13 @@ public sealed class LiveConfigurationTests(LiveConfigurationSystem system) : ICl
         }
 
         // Changes made while a service could not see etcd are read once it is back.
-        applied = Count(Applied);
-        await PutAsync(etcd, "/library/lending/Lending/Policy/Regular/MaxLoans", "5");
-        await Poll.UntilAsync(() => Count(Applied) > applied, TimeSpan.FromSeconds(20), "Lending to apply the value after the outage");
+        applied = await CountAsync(Applied);
+        await system.PutConfigurationAsync("/library/lending/Lending/Policy/Regular/MaxLoans", "5");
+        await Poll.UntilAsync(async () => await CountAsync(Applied) > applied, TimeSpan.FromSeconds(20), "Lending to apply the value after the outage");
         (await BorrowFourAsync()).ShouldBe(["borrowed", "borrowed", "borrowed", "borrowed"]);
     }
 
-    private int Count(string text) => system.App.GetLogs(ResourceNames.LendingApi).Count(line => line.Contains(text, StringComparison.Ordinal));
+    private Task<int> CountAsync(string text) => system.CountLogLinesAsync(ResourceNames.LendingApi, text);
 
     private async Task<string[]> BorrowFourAsync()
     {
@@ -62,12 +59,5 @@ public sealed class LiveConfigurationTests(LiveConfigurationSystem system) : ICl
         return [.. statuses];
     }
 
-    private static async Task PutAsync(Uri etcd, string key, string value)
-    {
-        using var http = new HttpClient { BaseAddress = etcd };
-        using var response = await http.PostAsJsonAsync("/v3/kv/put", new { key = B64(key), value = B64(value) });
-        response.EnsureSuccessStatusCode();
-    }
 
-    private static string B64(string value) => Convert.ToBase64String(Encoding.UTF8.GetBytes(value));
 }

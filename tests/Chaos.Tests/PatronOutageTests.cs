@@ -6,19 +6,8 @@ using Library.Testing;
 
 namespace Library.Chaos.Tests;
 
-public sealed class PatronOutageSystem : ChaosSystem
-{
-    protected override void Configure(DistributedApplicationTestingBuilder builder)
-    {
-        // Short, explicit thresholds (configuration, as an operator would set them) so the test is quick.
-        var catalog = Project(builder, ResourceNames.CatalogApi);
-        catalog.SetEnvironmentVariable("Resilience__Breakers__patron-api__MinimumThroughput", "3");
-        catalog.SetEnvironmentVariable("Resilience__Breakers__patron-api__BreakDuration", "00:00:02");
-    }
-}
-
 /// <summary>SPEC §6: a dependency that fails opens its breaker; the caller degrades (503 at once, Degraded readiness) instead of breaking.</summary>
-public sealed class PatronOutageTests(PatronOutageSystem system) : IClassFixture<PatronOutageSystem>
+public sealed class PatronOutageTests(ChaosSystem system)
 {
     [Fact]
     public async Task WithPatronDown_TheCatalogToPatronBreakerOpens_BorrowsAnswer503_AndItClosesOncePatronIsBack()

@@ -7,10 +7,8 @@ using StackExchange.Redis;
 
 namespace Library.Chaos.Tests;
 
-public sealed class RedisOutageSystem : ChaosSystem;
-
 /// <summary>SPEC §6: Redis down → every read still answers from PostgreSQL, no 5xx; health says degraded.</summary>
-public sealed class RedisOutageTests(RedisOutageSystem system) : IClassFixture<RedisOutageSystem>
+public sealed class RedisOutageTests(ChaosSystem system)
 {
     [Fact]
     public async Task WithRedisStopped_ReadsAndWritesKeepWorking_AndTheCacheIsUsedAgainOnceItIsBack()
@@ -103,7 +101,7 @@ public sealed class RedisOutageTests(RedisOutageSystem system) : IClassFixture<R
         }
         finally
         {
-            if (system.App.GetResource(ResourceNames.Redis).State != Library.AppHost.Hosting.ResourceState.Running)
+            if (await system.App.StateOfAsync(ResourceNames.Redis) != "Running")
             {
                 await system.App.StartResourceAsync(ResourceNames.Redis);
             }

@@ -1,4 +1,4 @@
-using Library.AppHost.Hosting;
+using Aspire.Hosting;
 using Library.SharedKernel.Resources;
 using Library.Testing;
 
@@ -7,41 +7,43 @@ using Library.Testing;
 namespace Library.EndToEnd.Tests;
 
 /// <summary>
-/// The whole system from the real AppHost's app model, started once for this test assembly (a full boot costs
-/// ~10 s of CPU here). Tests make their own data with unique titles, so they run in any order and in parallel.
+/// The whole system from the real AppHost's app model under Aspire.Hosting.Testing, started once for this test
+/// assembly (a start and stop costs tens of seconds of CPU here), with two Gateways and two Catalog instances, and
+/// every service's telemetry sent to an OTLP receiver of the test's own. Tests make their own data with unique
+/// titles and e-mails, so they run in any order and in parallel.
 /// </summary>
 public sealed class LibrarySystem : IAsyncLifetime
 {
+    public const string SecondGateway = "gateway-2";
+
     private DistributedApplication? _app;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The system is not started.");
+
+    /// <summary>What every service exported (traces), as the dashboard would have received it.</summary>
+    public OtlpReceiver Telemetry { get; } = new();
 
     /// <summary>The Gateway as a librarian: what most tests act as (staff name the patron they act for).</summary>
     public HttpClient Gateway { get; private set; } = null!;
 
     public Uri GatewayAddress { get; private set; } = null!;
 
-    /// <summary>A second Gateway instance on the same Redis (rate limits and revocations are shared).</summary>
+    /// <summary>A second Gateway on the same Redis (rate limits and revocations are shared).</summary>
     public Uri SecondGatewayAddress { get; private set; } = null!;
 
     public TestPrincipal Admin { get; private set; } = null!;
 
     public TestPrincipal Librarian { get; private set; } = null!;
 
-    public const string SecondGateway = "gateway-2";
-
-    /// <summary>A second Catalog instance: the Gateway balances over both (read-your-writes must hold across them).</summary>
-    public const string SecondCatalog = "catalog-api-2";
-
     public async ValueTask InitializeAsync()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Program>();
-        builder.Builder.AddReplica(ResourceNames.Gateway, SecondGateway);
-        builder.Builder.AddReplica(ResourceNames.CatalogApi, SecondCatalog);
-        _app = builder.Build();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await _app.StartAsync(timeout.Token);
-        await _app.WaitForResourceHealthyAsync(ResourceNames.Gateway, timeout.Token);
+        await Telemetry.StartAsync();
+        _app = await TestSystem.StartAsync(
+        [
+            "--Replicas:gateway=2", "--Replicas:catalog-api=2",
+            $"--Telemetry:Endpoint={Telemetry.Endpoint}", "--Telemetry:Protocol=http/protobuf",
+        ]);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync(SecondGateway);
         GatewayAddress = _app.GetEndpoint(ResourceNames.Gateway);
         SecondGatewayAddress = _app.GetEndpoint(SecondGateway);
         Admin = await GatewayClients.SignInAsAdminAsync(GatewayAddress);
@@ -61,5 +63,7 @@ public sealed class LibrarySystem : IAsyncLifetime
         {
             await _app.DisposeAsync();
         }
+
+        await Telemetry.DisposeAsync();
     }
 }

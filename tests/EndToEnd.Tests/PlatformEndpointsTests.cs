@@ -1,7 +1,8 @@
 using Library.Testing;
 using System.Net;
 using System.Text.Json.Nodes;
-using Library.AppHost.Hosting;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 
 namespace Library.EndToEnd.Tests;
 
@@ -72,12 +73,21 @@ public sealed class PlatformEndpointsTests(LibrarySystem system)
     }
 
     [Fact]
-    public void EveryResource_IsRunningAndHealthy()
+    public async Task EveryResource_IsRunningAndHealthy()
     {
-        foreach (var resource in system.App.Resources)
+        foreach (var resource in system.App.Resources().Where(r => r is not ParameterResource))
         {
-            resource.State.ShouldBe(ResourceState.Running, resource.Name);
-            resource.Health.ShouldBe(ResourceHealth.Healthy, resource.Name);
+            foreach (var instance in await system.App.InstanceIdsAsync(resource.Name))
+            {
+                system.App.ResourceNotifications.TryGetCurrentState(instance, out var state).ShouldBeTrue(instance);
+                if (state!.Snapshot.IsHidden)
+                {
+                    continue; // Aspire's own helpers (e.g. a project's rebuilder), never started unless asked
+                }
+
+                state.Snapshot.State?.Text.ShouldBe(KnownResourceStates.Running, instance);
+                state.Snapshot.HealthStatus.ShouldBe(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, instance);
+            }
         }
     }
 

@@ -69,7 +69,7 @@ public static class GatewayClients
     }
 
     public static Task<TestPrincipal> SignInAsAdminAsync(Uri gateway)
-        => SignInAsync(gateway, DistributedApplicationTestingBuilder.AdminEmail, DistributedApplicationTestingBuilder.AdminPassword);
+        => SignInAsync(gateway, TestSystem.AdminEmail, TestSystem.AdminPassword);
 
     /// <summary>The admin creates a staff account (librarian or admin), which then signs in.</summary>
     public static async Task<TestPrincipal> NewStaffAsync(Uri gateway, HttpClient admin, string role = "librarian")

@@ -2,13 +2,14 @@ using System.Net;
 using System.Net.Http.Json;
 using Library.Catalog.Domain.Borrowing;
 using Library.SharedKernel.Json;
+using Polly;
 
 namespace Library.Catalog.Infrastructure.Patrons;
 
 /// <summary>
 /// Catalog's one synchronous question to Patron (SPEC §3): does this patron exist, and may they borrow?
-/// Reached as http://patron-api through service discovery, with the standard resilience pipeline
-/// (timeouts, retries, circuit breaker) from ServiceDefaults.
+/// Reached as http://patron-api through service discovery, behind the <c>patron-api</c> circuit breaker and
+/// <see cref="PatronCallResilience"/>'s retries and timeouts.
 /// </summary>
 public sealed class PatronEligibilityClient(HttpClient http)
 {
@@ -33,5 +34,32 @@ public sealed class PatronEligibilityClient(HttpClient http)
         var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
         LibraryJson.Configure(options);
         return options;
+    }
+}
+
+/// <summary>
+/// The eligibility call's retries and timeouts (<c>Catalog:PatronCall:AttemptTimeout</c>, default 2 s, and
+/// <c>Catalog:PatronCall:Retries</c>, default 1): an answer takes milliseconds, so a borrow never waits long for a
+/// Patron that does not answer. They sit inside the circuit breaker, which sees a timed-out call as a failure.
+/// </summary>
+public static class PatronCallResilience
+{
+    public static IHttpClientBuilder AddPatronCallTimeouts(this IHttpClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddResilienceHandler("patron-call", (pipeline, context) =>
+        {
+            var configuration = context.ServiceProvider.GetRequiredService<IConfiguration>();
+            pipeline
+                .AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = Math.Max(0, configuration.GetValue("Catalog:PatronCall:Retries", 1)),
+                    Delay = TimeSpan.FromMilliseconds(100),
+                    BackoffType = Polly.DelayBackoffType.Exponential,
+                    UseJitter = true,
+                })
+                .AddTimeout(configuration.GetValue("Catalog:PatronCall:AttemptTimeout", TimeSpan.FromSeconds(2)));
+        });
+        return builder;
     }
 }

@@ -44,6 +44,7 @@ public static class LoanMails
         Html = $"<!doctype html><html><body>{html}<p>Your library</p></body></html>",
         CreatedAt = now,
         NextAttemptAt = now,
+        TraceParent = System.Diagnostics.Activity.Current?.Id,
     };
 
     private static string Html(string value) => WebUtility.HtmlEncode(value);

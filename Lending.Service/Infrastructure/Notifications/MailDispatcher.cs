@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Library.Lending.Infrastructure.Persistence;
 using Library.SharedKernel.Resilience;
 using Microsoft.EntityFrameworkCore;
@@ -54,6 +55,8 @@ public sealed partial class MailDispatcher(
         }
     }
 
+    private static readonly ActivitySource s_activity = new("Library.Mail");
+
     /// <summary>One round over the mails that are due; returns how many were sent.</summary>
     public async Task<int> DispatchAsync(CancellationToken cancellationToken)
     {
@@ -88,6 +91,11 @@ public sealed partial class MailDispatcher(
         var sent = 0;
         foreach (var mail in due)
         {
+            // The send joins the trace of what caused the mail (the borrow, the return, the sweep).
+            using var activity = ActivityContext.TryParse(mail.TraceParent, null, out var cause)
+                ? s_activity.StartActivity("mail send", ActivityKind.Client, cause)
+                : s_activity.StartActivity("mail send", ActivityKind.Client);
+            activity?.SetTag("library.mail.key", mail.Key);
             var message = MailHelper.CreateSingleEmail(from, new EmailAddress(mail.To), mail.Subject, mail.Text, mail.Html);
             message.AddCustomArg("mailKey", mail.Key);
             mail.Attempts++;

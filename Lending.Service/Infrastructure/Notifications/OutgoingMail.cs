@@ -23,6 +23,9 @@ public sealed class OutgoingMail
 
     public required DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>W3C traceparent of what caused the mail, so its sending joins that trace (a borrow is one trace).</summary>
+    public string? TraceParent { get; init; }
+
     public MailStatus Status { get; set; } = MailStatus.Pending;
 
     public int Attempts { get; set; }

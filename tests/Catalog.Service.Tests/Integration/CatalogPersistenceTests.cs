@@ -150,7 +150,8 @@ public sealed class CatalogPersistenceTests(CatalogServers servers) : IAsyncLife
         var report = await _client.GetFromJsonAsync<JsonObject>("/health");
 
         report!["status"]!.GetValue<string>().ShouldBe("Healthy");
-        foreach (var dependency in new[] { "catalogdb", "redis", "eventbus", "etcd" })
+        // The checks of Aspire's client integrations (EF Core's is named after the context) and etcd's.
+        foreach (var dependency in new[] { "CatalogDbContext", "StackExchange.Redis", "RabbitMQ.Client", "etcd" })
         {
             report["checks"]![dependency]!.GetValue<string>().ShouldBe("Healthy", dependency);
         }

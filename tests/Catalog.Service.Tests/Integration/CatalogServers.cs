@@ -7,9 +7,9 @@ namespace Library.Catalog.Tests.Integration;
 
 /// <summary>
 /// The real servers Catalog.Service needs (PostgreSQL with catalogdb, Redis, RabbitMQ, etcd), started once for
-/// this test assembly by the testing builder; the service itself runs in-process so tests can control its clock.
+/// this test assembly from the AppHost's app model; the service itself runs in-process so tests can control its clock.
 /// </summary>
-public sealed class CatalogServers() : ServiceServers(ResourceNames.CatalogDb, "catalog"), IAsyncLifetime
+public sealed class CatalogServers : AppHostServers, IAsyncLifetime
 {
     public string CatalogDb => ConnectionStrings[ResourceNames.CatalogDb];
 }

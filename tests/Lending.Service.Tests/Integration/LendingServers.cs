@@ -6,4 +6,4 @@ using Library.Testing;
 namespace Library.Lending.Tests.Integration;
 
 /// <summary>The real servers Lending.Service needs, started once for this test assembly; the service runs in-process.</summary>
-public sealed class LendingServers() : ServiceServers(ResourceNames.LendingDb, "lending"), IAsyncLifetime;
+public sealed class LendingServers : AppHostServers, IAsyncLifetime;

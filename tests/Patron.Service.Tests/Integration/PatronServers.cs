@@ -6,4 +6,4 @@ using Library.Testing;
 namespace Library.Patron.Tests.Integration;
 
 /// <summary>The real servers Patron.Service needs, started once for this test assembly; the service runs in-process.</summary>
-public sealed class PatronServers() : ServiceServers(ResourceNames.PatronDb, "patron"), IAsyncLifetime;
+public sealed class PatronServers : AppHostServers, IAsyncLifetime;

@@ -3,77 +3,45 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
-namespace Library.AppHost.Hosting.Resources;
+// A local stand-in for SendGrid (SPEC §6: in development the AppHost points the services at a capture endpoint).
+// It speaks the v3 POST /v3/mail/send API, keeps what it accepted (in memory, for the run), and shows it:
+// GET /messages (JSON, newest first: to, subject, text, html, sentAt, key; ?to= filters) and a page at /.
+// For failure drills, POST /failures {to, status, count} makes it answer `status` to the next `count` sends to
+// that address; GET /attempts lists every send it saw with its answer. GET /health answers 200 once it serves.
+var builder = WebApplication.CreateSlimBuilder(args);
+var app = builder.Build();
+var capture = new MailCapture(app.Configuration["SendGrid:ApiKey"] ?? throw new InvalidOperationException("SendGrid__ApiKey is required: the key senders must present."));
+app.MapPost("/v3/mail/send", (Delegate)capture.SendAsync);
+app.MapGet("/messages", (string? to) => Results.Json(capture.Messages(to)));
+app.MapGet("/attempts", (string? to) => Results.Json(capture.Attempts(to)));
+app.MapPost("/failures", (Delegate)capture.AddFailureAsync);
+app.MapGet("/health", () => Results.Text("Healthy"));
+app.MapGet("/", () => Results.Content(capture.Page(), "text/html; charset=utf-8"));
+await app.RunAsync();
 
-/// <summary>
-/// A local stand-in for SendGrid (SPEC §6: in development the AppHost points the services at a capture
-/// endpoint). It speaks the v3 <c>POST /v3/mail/send</c> API, keeps what it accepted, and shows it:
-/// <c>GET /messages</c> (JSON, newest first: to, subject, text, html, sentAt; <c>?to=</c> filters) and a page at
-/// <c>/</c>. For failure drills, <c>POST /failures {to, status, count}</c> makes it answer <c>status</c> to the
-/// next <c>count</c> sends to that address; <c>GET /attempts</c> lists every send it saw with its answer.
-/// Hosted inside the AppHost process: nothing to install.
-/// </summary>
-public sealed class MailCaptureResource(string name) : Resource(name), IResourceWithServiceDiscovery
+internal sealed class MailCapture(string apiKey)
 {
-    public const string ApiKey = "SG.local-capture-key";
     private readonly ConcurrentQueue<CapturedMail> _messages = new();
     private readonly ConcurrentQueue<SendAttempt> _attempts = new();
     private readonly ConcurrentDictionary<string, FailureRule> _failures = new(StringComparer.OrdinalIgnoreCase);
-    private WebApplication? _app;
 
-    public int Port { get; private set; }
+    public IEnumerable<SendAttempt> Attempts(string? to)
+        => _attempts.Where(a => to is null || a.To.Equals(to, StringComparison.OrdinalIgnoreCase)).Reverse();
 
-    public Uri HttpEndpoint => new($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}");
-
-    public override string DisplayUrl => HttpEndpoint.ToString().TrimEnd('/');
-
-    internal override void Allocate(OrchestratorContext context) => Port = context.Ports.Next();
-
-    internal override async Task StartAsync(OrchestratorContext context, CancellationToken cancellationToken)
+    public async Task<IResult> AddFailureAsync(HttpContext http)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(HttpEndpoint.ToString());
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.MapPost("/v3/mail/send", (Delegate)SendAsync);
-        app.MapGet("/messages", (string? to) => Results.Json(Messages(to)));
-        app.MapGet("/attempts", (string? to) => Results.Json(_attempts.Where(a => to is null || a.To.Equals(to, StringComparison.OrdinalIgnoreCase)).Reverse()));
-        app.MapPost("/failures", async (HttpContext http) =>
-        {
-            var rule = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!;
-            _failures[rule["to"]!.GetValue<string>()] = new FailureRule(rule["status"]!.GetValue<int>(), rule["count"]?.GetValue<int>() ?? int.MaxValue);
-            return Results.NoContent();
-        });
-        app.MapGet("/", () => Results.Content(Page(), "text/html; charset=utf-8"));
-        await app.StartAsync(cancellationToken);
-        _app = app;
-        context.Logs.Info($"{Name}: capturing SendGrid mail at {HttpEndpoint}");
+        var rule = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!;
+        _failures[rule["to"]!.GetValue<string>()] = new FailureRule(rule["status"]!.GetValue<int>(), rule["count"]?.GetValue<int>() ?? int.MaxValue);
+        return Results.NoContent();
     }
 
-    internal override Task<bool> IsHealthyAsync(CancellationToken cancellationToken) => Task.FromResult(_app is not null);
-
-    internal override async Task StopAsync()
-    {
-        if (_app is { } app)
-        {
-            _app = null;
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-    }
-
-    private IEnumerable<CapturedMail> Messages(string? to)
+    public IEnumerable<CapturedMail> Messages(string? to)
         => _messages.Where(m => to is null || m.To.Contains(to, StringComparer.OrdinalIgnoreCase)).Reverse();
 
-    private async Task<IResult> SendAsync(HttpContext http)
+    public async Task<IResult> SendAsync(HttpContext http)
     {
-        if (http.Request.Headers.Authorization.ToString() != $"Bearer {ApiKey}")
+        if (http.Request.Headers.Authorization.ToString() != $"Bearer {apiKey}")
         {
             return Results.Json(new { errors = new[] { new { message = "The provided authorization grant is invalid, expired, or revoked" } } }, statusCode: 401);
         }
@@ -117,7 +85,7 @@ public sealed class MailCaptureResource(string name) : Resource(name), IResource
         return Results.StatusCode(202);
     }
 
-    private string Page()
+    public string Page()
     {
         var html = new StringBuilder("<!doctype html><meta charset=utf-8><title>Captured mail</title><h1>Captured mail</h1>");
         foreach (var mail in Messages(null))
