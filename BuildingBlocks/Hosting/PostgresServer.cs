@@ -59,20 +59,10 @@ public sealed class PostgresDatabaseResource(string name, string role, string sc
 public static partial class PostgresServerBuilderExtensions
 {
     // SIGTERM is PostgreSQL's "smart" shutdown, which waits for every pooled client connection to close; the
-    // orchestrator sends SIGTERM, so the wrapper turns it into SIGINT ("fast": roll back, disconnect, checkpoint).
-    // The server gets SIGKILL if the wrapper itself dies (--pdeathsig), so a hard kill of the PID Aspire reports
-    // is a hard kill of PostgreSQL, and nothing outlives its resource. PostgreSQL logs everything to stderr, which
-    // the dashboard shows as errors; its log lines carry their own level, so they go to stdout.
-    private const string Wrapper = """
-        exec 2>&1
-        trap 'kill -INT "$child" 2>/dev/null' TERM INT
-        "$@" &
-        child=$!
-        while :; do
-          wait "$child"; status=$?
-          kill -0 "$child" 2>/dev/null || exit "$status"
-        done
-        """;
+    // supervising shell turns the orchestrator's SIGTERM into SIGINT ("fast": roll back, disconnect, checkpoint).
+    // PostgreSQL logs everything to stderr, which the dashboard shows as errors; its lines carry their own level,
+    // so they go to stdout.
+    private static readonly string Wrapper = SupervisingShell.Script("INT", before: "exec 2>&1");
 
     /// <summary>
     /// Adds a PostgreSQL server. Settings: <c>Postgres:BinDirectory</c> (default the Debian package's),

@@ -36,17 +36,10 @@ public static class RabbitMQServerBuilderExtensions
     // The node and its port mapper are children of one supervising shell, each with --pdeathsig: a hard kill of
     // the PID Aspire reports takes both down, and nothing outlives the resource. SIGTERM (Aspire's stop) is passed
     // to the Erlang VM, which stops the broker gracefully; epmd goes when the shell exits.
-    private const string Wrapper = """
+    private static readonly string Wrapper = SupervisingShell.Script("TERM", before: """
         setpriv --pdeathsig KILL "$EPMD" -port "$ERL_EPMD_PORT" -address 127.0.0.1 &
         for _ in $(seq 50); do "$EPMD" -port "$ERL_EPMD_PORT" -names >/dev/null 2>&1 && break; sleep 0.1; done
-        trap 'kill -TERM "$child" 2>/dev/null' TERM INT
-        setpriv --pdeathsig KILL "$@" &
-        child=$!
-        while :; do
-          wait "$child"; status=$?
-          kill -0 "$child" 2>/dev/null || exit "$status"
-        done
-        """;
+        """);
 
     /// <summary>
     /// Adds a RabbitMQ node. <c>RabbitMQ:Binary</c> and <c>RabbitMQ:Epmd</c> override the Debian packages'
@@ -98,7 +91,7 @@ public static class RabbitMQServerBuilderExtensions
             .WithEndpoint(name: RabbitMQServerResource.PrimaryEndpointName, scheme: "tcp")
             .WithEndpoint(name: RabbitMQServerResource.DistributionEndpointName, scheme: "tcp")
             .WithEndpoint(name: RabbitMQServerResource.EpmdEndpointName, scheme: "tcp")
-            .WithArgs("-c", Wrapper, "rabbitmq-wrapper", binary)
+            .WithArgs("-c", Wrapper, "rabbitmq-wrapper", "setpriv", "--pdeathsig", "KILL", binary)
             .WithEnvironment(context =>
             {
                 var env = context.EnvironmentVariables;
