@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Library.SharedKernel.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Library.SharedKernel.Resilience;
 using Polly.CircuitBreaker;
@@ -13,8 +14,10 @@ namespace Library.SharedKernel.Caching;
 /// Cache-aside for query results in Redis (SPEC §6). Every entry hangs off a generation counter: a write bumps
 /// the generations it touched (after its commit), so the next read looks under a new key and loads fresh data —
 /// a client reads its own writes on every replica, and a reader that loaded old data just before the write can
-/// only store it under the old, dead generation. One miss loads once per process (single flight). Redis failing
-/// or slow never fails a read: a circuit breaker opens and reads go to PostgreSQL until Redis is back.
+/// only store it under the old, dead generation. One miss loads once per process (single flight): the shared load
+/// runs in a scope of its own (its own DbContext, never a waiting request's), is cancelled when every waiter has
+/// left, and leaves the map when it ends, however it ends. Redis failing or slow never fails a read: a circuit
+/// breaker opens and reads go to PostgreSQL until Redis is back.
 /// </summary>
 public sealed partial class QueryCache
 {
@@ -26,7 +29,8 @@ public sealed partial class QueryCache
     private readonly ILogger<QueryCache> _logger;
     private readonly string _prefix;
     private readonly CircuitBreaker _breaker;
-    private readonly ConcurrentDictionary<string, Task<object?>> _inflight = new(StringComparer.Ordinal);
+    private readonly IServiceScopeFactory _scopes;
+    private readonly ConcurrentDictionary<string, Flight> _inflight = new(StringComparer.Ordinal);
     private long _hits;
     private long _misses;
     private long _bypassed;
@@ -34,9 +38,10 @@ public sealed partial class QueryCache
     /// <summary>Redis calls of the cache; a failure or an open breaker sends reads to the database.</summary>
     public static readonly DeclaredBreaker Breaker = new("redis", new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 10), (_, e) => e is RedisException or TimeoutException);
 
-    public QueryCache(IConnectionMultiplexer redis, IConfiguration configuration, CircuitBreakers breakers, ILogger<QueryCache> logger, string prefix)
+    public QueryCache(IConnectionMultiplexer redis, IServiceScopeFactory scopes, IConfiguration configuration, CircuitBreakers breakers, ILogger<QueryCache> logger, string prefix)
     {
         _redis = redis;
+        _scopes = scopes;
         _configuration = configuration;
         _logger = logger;
         _prefix = prefix + ":";
@@ -47,14 +52,25 @@ public sealed partial class QueryCache
 
     private bool Enabled => _configuration.GetValue("Cache:Enabled", true);
 
-    /// <summary>The cached value of <paramref name="key"/> in the current <paramref name="generation"/>, or what <paramref name="load"/> returns.</summary>
-    public async Task<T?> GetOrLoadAsync<T>(string key, string generation, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+    /// <summary>In-flight loads (for tests and diagnostics).</summary>
+    public int LoadsInFlight => _inflight.Count;
+
+    /// <summary>Readers waiting for an in-flight load, over all keys (for tests and diagnostics).</summary>
+    public int ReadersWaiting => _inflight.Values.Sum(f => f.Waiters);
+
+    /// <summary>
+    /// The cached value of <paramref name="key"/> in the current <paramref name="generation"/>, or what
+    /// <paramref name="load"/> returns. The load gets a <typeparamref name="TContext"/> (the service's DbContext) from
+    /// a scope of its own: it may serve many waiting requests, and outlive the one that started it.
+    /// </summary>
+    public async Task<T?> GetOrLoadAsync<TContext, T>(string key, string generation, Func<TContext, CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+        where TContext : notnull
         where T : class
     {
         ArgumentNullException.ThrowIfNull(load);
         if (!Enabled)
         {
-            return await load(cancellationToken);
+            return await LoadInScopeAsync(load, cancellationToken);
         }
 
         string currentGeneration;
@@ -75,25 +91,78 @@ public sealed partial class QueryCache
         catch (Exception e) when (e is BrokenCircuitException or RedisException or TimeoutException)
         {
             Interlocked.Increment(ref _bypassed);
-            return await load(cancellationToken);
+            return await LoadInScopeAsync(load, cancellationToken);
         }
 
         Interlocked.Increment(ref _misses);
         var fullKey = _prefix + key + "#" + currentGeneration;
 
         // One load per key and generation in this process; everyone waiting shares it.
-        var loading = _inflight.GetOrAdd(fullKey, k => LoadAndStoreAsync(k, load));
+        var flight = Join(fullKey, load);
         try
         {
-            return (T?)await loading.WaitAsync(cancellationToken);
+            return (T?)await flight.Result.Task.WaitAsync(cancellationToken);
         }
         finally
         {
-            if (loading.IsCompleted)
+            flight.Leave();
+        }
+    }
+
+    private Flight Join<TContext, T>(string fullKey, Func<TContext, CancellationToken, Task<T?>> load)
+        where TContext : notnull
+        where T : class
+    {
+        while (true)
+        {
+            var flight = _inflight.GetOrAdd(fullKey, static _ => new Flight());
+            switch (flight.TryJoin())
             {
-                _inflight.TryRemove(new KeyValuePair<string, Task<object?>>(fullKey, loading));
+                case Flight.Joined.First:
+                    _ = Task.Run(() => RunAsync(fullKey, flight, load));
+                    return flight;
+                case Flight.Joined.Waiting:
+                    return flight;
+                default:
+                    // Everyone left it and it is being cancelled: a load of its own for this caller.
+                    _inflight.TryRemove(new KeyValuePair<string, Flight>(fullKey, flight));
+                    break;
             }
         }
+    }
+
+    private async Task RunAsync<TContext, T>(string fullKey, Flight flight, Func<TContext, CancellationToken, Task<T?>> load)
+        where TContext : notnull
+        where T : class
+    {
+        try
+        {
+            var value = await LoadInScopeAsync(load, flight.Cancellation.Token);
+            await StoreAsync(fullKey, value);
+            flight.Result.TrySetResult(value);
+        }
+        catch (OperationCanceledException) when (flight.Cancellation.IsCancellationRequested)
+        {
+            flight.Result.TrySetCanceled(flight.Cancellation.Token);
+        }
+        catch (Exception e)
+        {
+            flight.Result.TrySetException(e);
+        }
+        finally
+        {
+            // However it ended, the next miss starts afresh (a failure is not cached, a stale result not served).
+            _inflight.TryRemove(new KeyValuePair<string, Flight>(fullKey, flight));
+            flight.Finish();
+        }
+    }
+
+    private async Task<T?> LoadInScopeAsync<TContext, T>(Func<TContext, CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+        where TContext : notnull
+        where T : class
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        return await load(scope.ServiceProvider.GetRequiredService<TContext>(), cancellationToken);
     }
 
     /// <summary>Makes every entry of the given generations unreachable. Call after the change committed.</summary>
@@ -117,31 +186,95 @@ public sealed partial class QueryCache
         }
     }
 
-    private async Task<object?> LoadAndStoreAsync<T>(string fullKey, Func<CancellationToken, Task<T?>> load)
+    private async Task StoreAsync<T>(string fullKey, T? value)
         where T : class
     {
-        await Task.Yield(); // never run the load inside GetOrAdd
-        var value = await load(CancellationToken.None);
-        if (value is not null)
+        if (value is null)
         {
-            try
-            {
-                var ttl = _configuration.GetValue("Cache:Ttl", TimeSpan.FromSeconds(120));
-                var jitter = _configuration.GetValue("Cache:Jitter", 0.1);
+            return;
+        }
 
-                // Jitter spreads expiries so entries cached together do not all miss together.
-                var expiry = ttl * (1 + (((Random.Shared.NextDouble() * 2) - 1) * jitter));
-                var bytes = JsonSerializer.SerializeToUtf8Bytes(value, s_json);
-                var db = _redis.GetDatabase();
-                await _breaker.ExecuteAsync(async _ => await db.StringSetAsync((RedisKey)fullKey, (RedisValue)bytes, expiry), CancellationToken.None);
-            }
-            catch (Exception e) when (e is BrokenCircuitException or RedisException or TimeoutException)
+        try
+        {
+            var ttl = _configuration.GetValue("Cache:Ttl", TimeSpan.FromSeconds(120));
+            var jitter = _configuration.GetValue("Cache:Jitter", 0.1);
+
+            // Jitter spreads expiries so entries cached together do not all miss together.
+            var expiry = ttl * (1 + (((Random.Shared.NextDouble() * 2) - 1) * jitter));
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(value, s_json);
+            var db = _redis.GetDatabase();
+            await _breaker.ExecuteAsync(async _ => await db.StringSetAsync((RedisKey)fullKey, (RedisValue)bytes, expiry), CancellationToken.None);
+        }
+        catch (Exception e) when (e is BrokenCircuitException or RedisException or TimeoutException)
+        {
+            // Not cached this time; the value is still served.
+        }
+    }
+
+    /// <summary>One shared load: who waits for it, and its cancellation once nobody does.</summary>
+    private sealed class Flight
+    {
+        private readonly Lock _lock = new();
+        private int _waiters;
+        private bool _started;
+
+        public int Waiters => Volatile.Read(ref _waiters);
+        private bool _abandoned;
+        private bool _finished;
+
+        public enum Joined
+        {
+            First,
+            Waiting,
+            Abandoned,
+        }
+
+        public TaskCompletionSource<object?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenSource Cancellation { get; } = new();
+
+        public Joined TryJoin()
+        {
+            lock (_lock)
             {
-                // Not cached this time; the value is still served.
+                if (_abandoned)
+                {
+                    return Joined.Abandoned;
+                }
+
+                _waiters++;
+                if (_started)
+                {
+                    return Joined.Waiting;
+                }
+
+                _started = true;
+                return Joined.First;
             }
         }
 
-        return value;
+        /// <summary>A waiter is done (served, or gone); the last one to leave an unfinished load cancels it.</summary>
+        public void Leave()
+        {
+            lock (_lock)
+            {
+                _waiters--;
+                if (_waiters == 0 && !_finished && !Result.Task.IsCompleted)
+                {
+                    _abandoned = true;
+                    Cancellation.Cancel();
+                }
+            }
+        }
+
+        public void Finish()
+        {
+            lock (_lock)
+            {
+                _finished = true;
+                Cancellation.Dispose();
+            }
+        }
     }
 
     private static JsonSerializerOptions CreateJsonOptions()

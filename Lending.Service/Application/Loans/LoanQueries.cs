@@ -14,9 +14,9 @@ public sealed record ListLoansQuery(string? PatronId, string? Status, bool? Over
 public sealed class LoanQueries(LendingDbContext db, QueryCache cache, TimeProvider timeProvider)
 {
     public Task<LoanResponse?> GetAsync(LoanId id, CancellationToken cancellationToken)
-        => cache.GetOrLoadAsync($"loan:{id}", LoanCache.Of(id), ct => LoadAsync(id, ct), cancellationToken);
+        => cache.GetOrLoadAsync<LendingDbContext, LoanResponse>($"loan:{id}", LoanCache.Of(id), (db, ct) => LoadAsync(db, id, ct), cancellationToken);
 
-    private Task<LoanResponse?> LoadAsync(LoanId id, CancellationToken cancellationToken)
+    private static Task<LoanResponse?> LoadAsync(LendingDbContext db, LoanId id, CancellationToken cancellationToken)
         => db.Loans.AsNoTracking().Where(l => l.Id == id)
             .Select(l => new LoanResponse(l.Id.Value, l.PatronId, l.PatronEmail, l.BookId, l.BookTitle, l.BorrowedAt, l.DueDate, l.ReturnedAt, l.Status, l.Extensions))
             .FirstOrDefaultAsync(cancellationToken);
@@ -56,13 +56,12 @@ public sealed class LoanQueries(LendingDbContext db, QueryCache cache, TimeProvi
 
         // "Overdue" depends on the clock, not only on writes, so those lists are always read fresh.
         return query.Overdue is not null
-            ? (await LoadAsync(page, patronId, status, query.Overdue, cancellationToken))!
-            : (await cache.GetOrLoadAsync($"loans:{page.QueryFingerprint}:{page.After}:{page.Limit}", LoanCache.AllLists, ct => LoadAsync(page, patronId, status, null, ct), cancellationToken))!;
+            ? (await LoadAsync(db, page, patronId, status, query.Overdue, timeProvider, cancellationToken))!
+            : (await cache.GetOrLoadAsync($"loans:{page.QueryFingerprint}:{page.After}:{page.Limit}", LoanCache.AllLists, (LendingDbContext db, CancellationToken ct) => LoadAsync(db, page, patronId, status, null, timeProvider, ct), cancellationToken))!;
     }
 
-    private async Task<Page<LoanResponse>?> LoadAsync(PageRequest page, Guid? patronId, LoanStatus? status, bool? overdueFilter, CancellationToken cancellationToken)
+    private static async Task<Page<LoanResponse>?> LoadAsync(LendingDbContext db, PageRequest page, Guid? patronId, LoanStatus? status, bool? overdueFilter, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-
         var loans = db.Loans.AsNoTracking();
         if (patronId is { } p)
         {

@@ -20,7 +20,7 @@ public sealed class PatronQueries(PatronDbContext db, QueryCache cache)
                 .FirstOrDefault());
 
     public Task<PatronResponse?> GetAsync(PatronId id, CancellationToken cancellationToken)
-        => cache.GetOrLoadAsync($"patron:{id}", PatronCache.Of(id), ct => s_byId(db, id, ct), cancellationToken);
+        => cache.GetOrLoadAsync<PatronDbContext, PatronResponse>($"patron:{id}", PatronCache.Of(id), (db, ct) => s_byId(db, id, ct), cancellationToken);
 
     public Task<BorrowerEligibility?> GetEligibilityAsync(PatronId id, CancellationToken cancellationToken)
         => db.Patrons.AsNoTracking()
@@ -47,10 +47,10 @@ public sealed class PatronQueries(PatronDbContext db, QueryCache cache)
 
         var page = PageRequest.Create(query.Limit, query.Cursor, KeysetCursor.Fingerprint("patrons", tier?.ToWire(), query.Suspended?.ToString()), errors);
         errors.ThrowIfAny();
-        return (await cache.GetOrLoadAsync($"patrons:{page.QueryFingerprint}:{page.After}:{page.Limit}", PatronCache.AllLists, ct => LoadAsync(page, tier, query.Suspended, ct), cancellationToken))!;
+        return (await cache.GetOrLoadAsync($"patrons:{page.QueryFingerprint}:{page.After}:{page.Limit}", PatronCache.AllLists, (PatronDbContext db, CancellationToken ct) => LoadAsync(db, page, tier, query.Suspended, ct), cancellationToken))!;
     }
 
-    private async Task<Page<PatronResponse>?> LoadAsync(PageRequest page, MembershipTier? tier, bool? suspendedFilter, CancellationToken cancellationToken)
+    private static async Task<Page<PatronResponse>?> LoadAsync(PatronDbContext db, PageRequest page, MembershipTier? tier, bool? suspendedFilter, CancellationToken cancellationToken)
     {
 
         var patrons = db.Patrons.AsNoTracking();

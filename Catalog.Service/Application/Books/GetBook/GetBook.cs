@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Library.Catalog.Application.Books.GetBook;
 
-public sealed class GetBookHandler(CatalogDbContext db, QueryCache cache)
+public sealed class GetBookHandler(QueryCache cache)
 {
     private static readonly Func<CatalogDbContext, BookId, CancellationToken, Task<BookResponse?>> s_byId =
         EF.CompileAsyncQuery((CatalogDbContext context, BookId id, CancellationToken _) =>
@@ -15,5 +15,5 @@ public sealed class GetBookHandler(CatalogDbContext db, QueryCache cache)
                 .FirstOrDefault());
 
     public Task<BookResponse?> HandleAsync(BookId id, CancellationToken cancellationToken)
-        => cache.GetOrLoadAsync($"book:{id}", BookCache.Of(id), ct => s_byId(db, id, ct), cancellationToken);
+        => cache.GetOrLoadAsync<CatalogDbContext, BookResponse>($"book:{id}", BookCache.Of(id), (db, ct) => s_byId(db, id, ct), cancellationToken);
 }

@@ -11,7 +11,7 @@ namespace Library.Catalog.Application.Books.ListBooks;
 public sealed record ListBooksQuery(string? Title, string? Author, string? Status, int? Limit, string? Cursor);
 
 /// <summary>Keyset page of books ordered by id (creation order); title and author are case-insensitive substrings.</summary>
-public sealed class ListBooksHandler(CatalogDbContext db, QueryCache cache)
+public sealed class ListBooksHandler(QueryCache cache)
 {
     private const int MaxFilterLength = 200;
 
@@ -36,10 +36,10 @@ public sealed class ListBooksHandler(CatalogDbContext db, QueryCache cache)
 
         var page = PageRequest.Create(query.Limit, query.Cursor, KeysetCursor.Fingerprint("books", title, author, status?.ToString()), errors);
         errors.ThrowIfAny();
-        return (await cache.GetOrLoadAsync($"books:{page.QueryFingerprint}:{page.After}:{page.Limit}", BookCache.AllLists, ct => LoadAsync(page, title, author, status, ct), cancellationToken))!;
+        return (await cache.GetOrLoadAsync($"books:{page.QueryFingerprint}:{page.After}:{page.Limit}", BookCache.AllLists, (CatalogDbContext db, CancellationToken ct) => LoadAsync(db, page, title, author, status, ct), cancellationToken))!;
     }
 
-    private async Task<Page<BookResponse>?> LoadAsync(PageRequest page, string? title, string? author, BookStatus? status, CancellationToken cancellationToken)
+    private static async Task<Page<BookResponse>?> LoadAsync(CatalogDbContext db, PageRequest page, string? title, string? author, BookStatus? status, CancellationToken cancellationToken)
     {
 
         var books = db.Books.AsNoTracking();
