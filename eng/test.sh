@@ -27,7 +27,7 @@ echo
 echo "Phases:"
 printf '  %s\n' "${phases[@]}"
 echo "Test projects (each one's own wall time; two run at once):"
-grep -a -E '^\s+/.*\.Tests\.dll \(net10\.0\|x64\) (passed|failed)' "$log" | sed -E 's#^\s+/.*/([A-Za-z.]+)\.dll \(net10\.0\|x64\) (passed|failed[^(]*) \((.*)\)#  \1 \2 \3#' | sort -u
+grep -a -E '^\s+/.*\.Tests\.dll \(net10\.0\|x64\) (passed|failed)' "$log" | sed -E 's#^\s+/.*/([A-Za-z.]+)\.dll \(net10\.0\|x64\) (passed|failed( with [0-9]+ error\(s\))?) \(([^)]*)\)$#  \1 \2 \4#' | sort -u
 echo "Total: $(( $(date +%s) - started )) s"
 
 # The runner's own summary ("succeeded: N", "failed: N") is turned into the one line CI reads.

@@ -45,6 +45,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         BadHttpRequestException b => Problems.Create(StatusCodes.Status400BadRequest, ProblemCodes.MalformedRequest, "The request could not be read.", DescribeBadRequest(b)),
         JsonException j => Problems.Create(StatusCodes.Status400BadRequest, ProblemCodes.MalformedRequest, "The request body is not valid JSON for this operation.", j.Path is null ? null : $"Invalid value at '{j.Path}'."),
         DbUpdateConcurrencyException => Problems.Create(StatusCodes.Status409Conflict, ProblemCodes.ConcurrencyConflict, "The resource was changed by another request; retry."),
+
+        // Contention, not a fault of the request: a lock not granted in time, a deadlock, a serialization failure.
+        PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure }
+            or DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure } } =>
+            Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.DependencyUnavailable, "The request met contention in the database; retry."),
         NpgsqlException { IsTransient: true } or TimeoutException or HttpRequestException
             or Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException =>
             Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.DependencyUnavailable, "A dependency is unavailable; retry later."),

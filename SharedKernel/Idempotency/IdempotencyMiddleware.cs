@@ -6,8 +6,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata;
-using Npgsql;
+using Library.SharedKernel.Persistence;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Library.SharedKernel.Idempotency;
 
@@ -27,21 +28,30 @@ public static class IdempotencyEndpointExtensions
         => builder.WithMetadata(new IdempotencyMetadata(Required: true));
 
     public static IApplicationBuilder UseIdempotencyReceipts<TDbContext>(this IApplicationBuilder app)
-        where TDbContext : DbContext
+        where TDbContext : Persistence.LibraryDbContext
         => app.UseMiddleware<IdempotencyMiddleware<TDbContext>>();
 }
 
 /// <summary>
-/// Same key + same request → the stored response again; same key + different request → 409.
-/// The receipt row is inserted first inside a transaction that the endpoint's own SaveChanges joins, so
-/// a second request with the key blocks on the row lock until the first commits (then it replays) or rolls
-/// back (then it proceeds). A bounded lock wait turns a long-running twin into 409 <c>idempotency.in_progress</c>.
+/// Same key + same request → the stored response again; same key + different request → 409 (SPEC §4, decision
+/// 0002). Every final answer is stored, a problem (4xx) as much as a success; a failure of ours (5xx) is not, so a
+/// retry may still succeed.
+/// <list type="number">
+/// <item>A completed receipt answers at once, without a transaction.</item>
+/// <item>Otherwise the use case runs. Its first write (<c>SaveChanges</c>) claims the key: the receipt row is
+/// inserted first in the transaction that carries the change, with a lock timeout scoped to that insert; a twin
+/// in flight holds the row, and waiting for it longer than the bound answers 409 <c>idempotency.in_progress</c>.
+/// Nothing is held before that write (a call to another service, a read).</item>
+/// <item>A success commits the change with its stored answer. A problem answer (an exception turned into a
+/// problem, or a 4xx result) rolls the change back to the claim and commits the receipt with the problem. A use
+/// case that wrote nothing claims the key and stores its answer in one statement.</item>
+/// </list>
+/// A use case behind a key writes through <c>SaveChanges</c>, which claims the key before anything else.
 /// </summary>
 public sealed class IdempotencyMiddleware<TDbContext>(RequestDelegate next, TimeProvider timeProvider)
-    where TDbContext : DbContext
+    where TDbContext : LibraryDbContext
 {
     private const string ReplayedHeader = "Idempotency-Replayed";
-    private static Statements? s_statements;
 
     public async Task InvokeAsync(HttpContext context, TDbContext db)
     {
@@ -76,82 +86,197 @@ public sealed class IdempotencyMiddleware<TDbContext>(RequestDelegate next, Time
         var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "/";
         var principal = context.User.FindFirst("sub")?.Value ?? "anonymous";
         var requestHash = await HashRequestAsync(context.Request, context.RequestAborted);
-        var sql = s_statements ??= new Statements(QualifiedTableName(db));
-        var ct = context.RequestAborted;
-
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        int inserted;
-        try
+        var receipt = new PendingReceipt(principal, context.Request.Method, route, key!, requestHash, timeProvider.UtcNowMicroseconds());
+        if (await FindCompletedAsync(db, receipt, context.RequestAborted) is { } completed)
         {
-            await db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout = '10s'", ct);
-            inserted = await db.Database.ExecuteSqlRawAsync(
-                sql.Insert,
-                [principal, context.Request.Method, route, key!, requestHash, timeProvider.UtcNowMicroseconds()],
-                ct);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
-        {
-            await WriteProblemAsync(context, StatusCodes.Status409Conflict, ProblemCodes.IdempotencyInProgress, "A request with this Idempotency-Key is still being processed; retry shortly.");
-            return;
-        }
-
-        if (inserted == 0)
-        {
-            var existing = await db.Set<IdempotencyReceipt>().AsNoTracking().SingleAsync(
-                r => r.Principal == principal && r.Method == context.Request.Method && r.Route == route && r.Key == key, ct);
-            await transaction.RollbackAsync(ct);
-            if (!existing.RequestHash.AsSpan().SequenceEqual(requestHash))
-            {
-                await WriteProblemAsync(context, StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict, "This Idempotency-Key was already used for a different request.");
-                return;
-            }
-
-            await ReplayAsync(context, existing);
+            await AnswerFromAsync(context, completed, receipt);
             return;
         }
 
         var originalBody = context.Response.Body;
         using var buffer = new MemoryStream();
         context.Response.Body = buffer;
+        db.PendingReceipt = receipt;
+        try
+        {
+            await RunUseCaseAsync(context);
+        }
+        catch (IdempotencyKeyTakenException taken)
+        {
+            // A twin holds the key, or completed while this request ran: its answer is the answer.
+            await RollbackAsync(db);
+            context.Response.Body = originalBody;
+            ResetResponse(context);
+            if (!taken.InProgress && await FindCompletedAsync(db, receipt, context.RequestAborted) is { } theirs)
+            {
+                await AnswerFromAsync(context, theirs, receipt);
+            }
+            else
+            {
+                await WriteProblemAsync(context, StatusCodes.Status409Conflict, ProblemCodes.IdempotencyInProgress, "A request with this Idempotency-Key is still being processed; retry shortly.");
+            }
+
+            return;
+        }
+        finally
+        {
+            db.PendingReceipt = null;
+            context.Response.Body = originalBody;
+        }
+
+        (bool Ours, IdempotencyReceipt? Receipt) stored;
+        try
+        {
+            stored = await CompleteAsync(context, db, receipt, buffer.ToArray());
+        }
+        catch (IdempotencyKeyTakenException)
+        {
+            ResetResponse(context);
+            await WriteProblemAsync(context, StatusCodes.Status409Conflict, ProblemCodes.IdempotencyInProgress, "A request with this Idempotency-Key is still being processed; retry shortly.");
+            return;
+        }
+
+        if (!stored.Ours)
+        {
+            ResetResponse(context);
+            if (stored.Receipt is { } theirs)
+            {
+                await AnswerFromAsync(context, theirs, receipt);
+            }
+            else
+            {
+                await WriteProblemAsync(context, StatusCodes.Status409Conflict, ProblemCodes.IdempotencyInProgress, "A request with this Idempotency-Key is still being processed; retry shortly.");
+            }
+
+            return;
+        }
+
+        buffer.Position = 0;
+        await buffer.CopyToAsync(originalBody, context.RequestAborted);
+    }
+
+    /// <summary>The endpoint, with an exception turned into its problem answer here (not outside), so that it is stored.</summary>
+    private async Task RunUseCaseAsync(HttpContext context)
+    {
         try
         {
             await next(context);
         }
-        finally
+        catch (IdempotencyKeyTakenException)
         {
-            context.Response.Body = originalBody;
+            throw;
+        }
+        catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            ResetResponse(context);
+            foreach (var handler in context.RequestServices.GetServices<IExceptionHandler>())
+            {
+                if (await handler.TryHandleAsync(context, e, context.RequestAborted))
+                {
+                    return;
+                }
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Commits the answer with its receipt, or drops both for a failure of ours (5xx).</summary>
+    private async Task<(bool Ours, IdempotencyReceipt? Receipt)> CompleteAsync(HttpContext context, TDbContext db, PendingReceipt receipt, byte[] body)
+    {
+        var ct = context.RequestAborted;
+        var status = context.Response.StatusCode;
+        var transaction = db.Database.CurrentTransaction;
+        if (status >= 500)
+        {
+            await RollbackAsync(db);
+            return (true, null);
         }
 
-        if (context.Response.StatusCode >= 500)
+        var sql = IdempotencySql.For(db);
+        // Typed parameters: EF infers no type from a null.
+        var contentType = new Npgsql.NpgsqlParameter("content_type", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)context.Response.ContentType ?? DBNull.Value };
+        var location = new Npgsql.NpgsqlParameter("location", NpgsqlTypes.NpgsqlDbType.Text) { Value = context.Response.Headers.Location.ToString() is { Length: > 0 } l ? l : DBNull.Value };
+        if (receipt.Claimed && transaction is not null)
         {
-            await transaction.RollbackAsync(ct);
+            if (status >= 400)
+            {
+                // A problem changes nothing: whatever the use case wrote goes, the receipt with its answer stays.
+                await transaction.RollbackToClaimAsync(ct);
+            }
+
+            await db.Database.ExecuteSqlRawAsync(sql.Complete, [status, contentType, location, body, receipt.Principal, receipt.Method, receipt.Route, receipt.Key], ct);
+            await transaction.CommitAsync(ct);
+            await transaction.DisposeAsync();
         }
         else
         {
-            var body = buffer.ToArray();
-            await db.Database.ExecuteSqlRawAsync(
-                sql.Complete,
-                [context.Response.StatusCode, (object?)context.Response.ContentType ?? DBNull.Value, (object?)context.Response.Headers.Location.ToString() ?? DBNull.Value, body, principal, context.Request.Method, route, key!],
-                ct);
-            await transaction.CommitAsync(ct);
-
-            // Before the client sees the answer, so its next read sees its write.
-            if (context.RequestServices.GetService(typeof(Caching.CacheInvalidations)) is Caching.CacheInvalidations invalidations)
+            // Nothing was written: claim the key and store the answer at once, unless a twin completed meanwhile
+            // (a twin still in flight holds the row: wait for it, within the same bound as a claim).
+            await RollbackAsync(db);
+            int inserted;
+            await using (var own = await db.Database.BeginTransactionAsync(ct))
             {
-                await invalidations.FlushAsync();
+                try
+                {
+                    await db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout = '5s'", ct);
+                    inserted = await db.Database.ExecuteSqlRawAsync(sql.ClaimCompleted, [receipt.Principal, receipt.Method, receipt.Route, receipt.Key, receipt.RequestHash, receipt.CreatedAt, status, contentType, location, body], ct);
+                }
+                catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.LockNotAvailable)
+                {
+                    throw new IdempotencyKeyTakenException(inProgress: true);
+                }
+
+                await own.CommitAsync(ct);
+            }
+
+            if (inserted == 0)
+            {
+                return (false, await FindCompletedAsync(db, receipt, ct));
             }
         }
 
-        buffer.Position = 0;
-        await buffer.CopyToAsync(originalBody, ct);
+        // Before the client sees the answer, so its next read sees its write.
+        if (context.RequestServices.GetService(typeof(Caching.CacheInvalidations)) is Caching.CacheInvalidations invalidations)
+        {
+            await invalidations.FlushAsync();
+        }
+
+        return (true, null);
     }
 
-    private sealed class Statements(string table)
+    private static async Task RollbackAsync(DbContext db)
     {
-        // The table name comes from the EF model, never from a request; values are always parameters.
-        public string Insert { get; } = "INSERT INTO " + table + " (principal, method, route, key, request_hash, created_at) VALUES ({0}, {1}, {2}, {3}, {4}, {5}) ON CONFLICT DO NOTHING";
+        if (db.Database.CurrentTransaction is { } transaction)
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+            await transaction.DisposeAsync();
+        }
+    }
 
-        public string Complete { get; } = "UPDATE " + table + " SET status_code = {0}, content_type = {1}, location = {2}, body = {3} WHERE principal = {4} AND method = {5} AND route = {6} AND key = {7}";
+    private static Task<IdempotencyReceipt?> FindCompletedAsync(DbContext db, PendingReceipt receipt, CancellationToken ct)
+        => db.Set<IdempotencyReceipt>().AsNoTracking().SingleOrDefaultAsync(
+            r => r.Principal == receipt.Principal && r.Method == receipt.Method && r.Route == receipt.Route && r.Key == receipt.Key && r.StatusCode != null, ct);
+
+    private static async Task AnswerFromAsync(HttpContext context, IdempotencyReceipt completed, PendingReceipt request)
+    {
+        if (!completed.RequestHash.AsSpan().SequenceEqual(request.RequestHash))
+        {
+            await WriteProblemAsync(context, StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict, "This Idempotency-Key was already used for a different request.");
+            return;
+        }
+
+        await ReplayAsync(context, completed);
+    }
+
+    private static void ResetResponse(HttpContext context)
+    {
+        context.Response.Headers.Clear();
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        if (context.Response.Body is MemoryStream buffer)
+        {
+            buffer.SetLength(0);
+        }
     }
 
     private static async Task<byte[]> HashRequestAsync(HttpRequest request, CancellationToken ct)
@@ -192,15 +317,6 @@ public sealed class IdempotencyMiddleware<TDbContext>(RequestDelegate next, Time
 
     private static Task WriteProblemAsync(HttpContext context, int status, string code, string title)
         => Problems.Create(status, code, title).ExecuteAsync(context);
-
-    private static string QualifiedTableName(DbContext db)
-    {
-        var entity = db.Model.FindEntityType(typeof(IdempotencyReceipt))
-            ?? throw new InvalidOperationException($"{db.GetType().Name} does not map idempotency receipts; call modelBuilder.AddIdempotencyReceipts().");
-        var schema = entity.GetSchema();
-        var name = entity.GetTableName();
-        return schema is null ? $"\"{name}\"" : $"\"{schema}\".\"{name}\"";
-    }
 }
 
 /// <summary>SPEC §4: 8–128 characters of <c>[A-Za-z0-9._:-]</c>.</summary>

@@ -18,6 +18,12 @@ public abstract class LibraryDbContext(DbContextOptions options) : DbContext(opt
     public string OutboxChannel => "outbox_" + Schema;
 
     /// <summary>
+    /// Set by the idempotency middleware for a request with an Idempotency-Key: the first save claims the key
+    /// (inserts the receipt first in the transaction that carries the change); the middleware commits.
+    /// </summary>
+    public PendingReceipt? PendingReceipt { get; set; }
+
+    /// <summary>
     /// Queues an integration event that no aggregate raised (a decision not to change anything, such as a
     /// rejected loan) for publication with this unit of work.
     /// </summary>
@@ -34,6 +40,10 @@ public abstract class LibraryDbContext(DbContextOptions options) : DbContext(opt
 
     public override async Task<int> SaveChangesAsync(CancellationToken cancellationToken = default)
     {
+        if (PendingReceipt is { Claimed: false } receipt)
+        {
+            await receipt.ClaimAsync(this, cancellationToken);
+        }
         var aggregates = ChangeTracker.Entries<IHasDomainEvents>().Select(e => e.Entity).Where(a => a.DomainEvents.Count > 0).ToList();
         var queued = 0;
         foreach (var aggregate in aggregates)
