@@ -24,8 +24,11 @@ builder.Services.AddReverseProxy()
     .AddConfigFilter<RoutePolicyFilter>()
     .AddServiceDiscoveryDestinationResolver();
 
-// Health probes of downstream services must not be retried for seconds by the standard resilience pipeline.
-builder.Services.AddHttpClient(DownstreamHealthCheck.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(4));
+// A probe is one attempt with its own timeout: no retries, and no breaker shared by the three services' probes.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers (experimental): drops the standard handler ServiceDefaults gives every client.
+builder.Services.AddHttpClient(DownstreamHealthCheck.HttpClientName, client => client.Timeout = DownstreamHealthCheck.ProbeTimeout)
+    .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
 DownstreamHealthCheck.AddDownstreamHealthChecks(builder.Services.AddHealthChecks(), builder.Configuration);
 
 // X-Forwarded-For is honoured only from configured proxies in front of the gateway (none by default). With no

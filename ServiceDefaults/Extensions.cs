@@ -111,6 +111,9 @@ public static class Extensions
         return app;
     }
 
+    /// <summary>Whether a path is one of the probes (<c>/health</c>, <c>/health/*</c>, <c>/alive</c>).</summary>
+    public static bool IsProbePath(PathString path) => IsHealthPath(path);
+
     private static bool IsHealthPath(PathString path)
         => path.StartsWithSegments(HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
            || path.StartsWithSegments(AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase);

@@ -3,25 +3,42 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Library.Gateway.Health;
 
 /// <summary>
-/// The gateway is healthy only when every service it routes to is: each cluster's /health (which in turn
-/// covers that service's database, cache, broker and configuration store) must answer 200.
+/// What the gateway knows of the services it routes to: each destination's <c>/health/ready</c>, reported in the
+/// gateway's <c>/health</c> (for operators) as Degraded when a service cannot serve. Never part of the gateway's own
+/// readiness: a slow or stopped service must not take the gateway out of rotation (its other routes still work,
+/// and YARP answers 503 for the one that does not); each service's own readiness takes it out of the gateway's.
 /// </summary>
 internal sealed class DownstreamHealthCheck(IHttpClientFactory clients, Uri serviceAddress) : IHealthCheck
 {
     public const string HttpClientName = "downstream-health";
 
+    /// <summary>Tag of these checks: in <c>/health</c> only.</summary>
+    public const string Tag = "downstream";
+
+    /// <summary>How long one probe may take; below the check's own timeout so that a slow answer is named as such.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(4);
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        var status = context.Registration.FailureStatus;
         try
         {
-            using var response = await clients.CreateClient(HttpClientName).GetAsync(new Uri(serviceAddress, "/health"), cancellationToken);
+            using var response = await clients.CreateClient(HttpClientName).GetAsync(new Uri(serviceAddress, "/health/ready"), cancellationToken);
             return response.IsSuccessStatusCode
                 ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy($"{serviceAddress.Host} answered {(int)response.StatusCode}.");
+                : new HealthCheckResult(status, $"{serviceAddress.Host} is not ready (it answered {(int)response.StatusCode}).");
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"{serviceAddress.Host} is unreachable.");
+            throw; // the probe of the gateway itself was cancelled: that says nothing about the service
+        }
+        catch (TaskCanceledException)
+        {
+            return new HealthCheckResult(status, $"{serviceAddress.Host} did not answer within {ProbeTimeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException e)
+        {
+            return new HealthCheckResult(status, $"{serviceAddress.Host} is unreachable ({e.HttpRequestError}).");
         }
     }
 
@@ -39,9 +56,9 @@ internal sealed class DownstreamHealthCheck(IHttpClientFactory clients, Uri serv
             checks.Add(new HealthCheckRegistration(
                 uri.Host,
                 sp => new DownstreamHealthCheck(sp.GetRequiredService<IHttpClientFactory>(), uri),
-                HealthStatus.Unhealthy,
-                [Extensions.ReadyTag],
-                TimeSpan.FromSeconds(5)));
+                HealthStatus.Degraded,
+                [Tag],
+                ProbeTimeout + TimeSpan.FromSeconds(1)));
         }
 
         return checks;

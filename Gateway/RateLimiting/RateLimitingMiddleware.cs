@@ -9,7 +9,7 @@ namespace Library.Gateway.RateLimiting;
 /// Applies the general per-IP budget to every request and a route's own budget (route metadata
 /// <c>RateLimitPolicy</c>) on top. Runs after routing and before authentication, so floods of bad tokens are
 /// turned away without validating them. The client is the connection's address, or the forwarded address when
-/// the connection comes from a configured known proxy (UseForwardedHeaders runs first).
+/// the connection comes from a configured known proxy (UseForwardedHeaders runs first). Health probes are exempt.
 /// </summary>
 public sealed class RateLimitingMiddleware(RequestDelegate next, DistributedRateLimiter limiter)
 {
@@ -17,6 +17,13 @@ public sealed class RateLimitingMiddleware(RequestDelegate next, DistributedRate
 
     public async Task InvokeAsync(HttpContext context)
     {
+        // Probes (Kubernetes, the orchestrator, a load balancer) come often from few addresses; a limit must never fail them.
+        if (Microsoft.Extensions.Hosting.Extensions.IsProbePath(context.Request.Path))
+        {
+            await next(context);
+            return;
+        }
+
         var client = ClientOf(context.Connection.RemoteIpAddress);
         var decision = await limiter.AcquireAsync(RateLimitOptions.General, client);
         if (decision.Allowed && context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.Metadata is { } metadata

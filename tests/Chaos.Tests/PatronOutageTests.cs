@@ -36,6 +36,16 @@ public sealed class PatronOutageTests(ChaosSystem system)
             using var ready = await catalog.GetAsync("/health/ready");
             ready.StatusCode.ShouldBe(HttpStatusCode.OK);
             (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
+
+            // The gateway stays in rotation (its own readiness is its own), and tells operators which service is down.
+            using var gatewayReady = await system.Gateway.GetAsync("/health/ready");
+            gatewayReady.StatusCode.ShouldBe(HttpStatusCode.OK);
+            using var gatewayHealth = await system.Gateway.GetAsync("/health");
+            gatewayHealth.StatusCode.ShouldBe(HttpStatusCode.OK, "Degraded answers 200");
+            var report = (await gatewayHealth.Content.ReadFromJsonAsync<JsonObject>())!;
+            report["status"]!.GetValue<string>().ShouldBe("Degraded");
+            report["checks"]![ResourceNames.PatronApi]!.GetValue<string>().ShouldBe("Degraded");
+            report["checks"]![ResourceNames.CatalogApi]!.GetValue<string>().ShouldBe("Healthy");
         }
         finally
         {

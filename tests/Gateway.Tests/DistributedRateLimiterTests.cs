@@ -106,6 +106,40 @@ public sealed class DistributedRateLimiterTests(RedisServer redis) : IAsyncLifet
         (await limiter.AcquireAsync("Login", client)).Allowed.ShouldBeTrue("a new window has begun");
     }
 
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/health/ready")]
+    [InlineData("/alive")]
+    public async Task Probes_AreNeverRateLimited_WhileTheSameClientsOtherRequestsAre(string probe)
+    {
+        _configuration["RateLimits:General:PermitLimit"] = "2";
+        _configuration["RateLimits:General:Window"] = "00:01:00";
+        var passed = 0;
+        var middleware = new RateLimitingMiddleware(_ => { passed++; return Task.CompletedTask; }, Limiter(_multiplexer));
+        var address = System.Net.IPAddress.Parse($"198.51.100.{Random.Shared.Next(1, 255)}");
+
+        async Task<int> SendAsync(string path)
+        {
+            var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+            context.Request.Path = path;
+            context.Connection.RemoteIpAddress = address;
+            context.Response.Body = new MemoryStream();
+            context.RequestServices = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(Microsoft.Extensions.DependencyInjection.LoggingServiceCollectionExtensions.AddLogging(new Microsoft.Extensions.DependencyInjection.ServiceCollection()));
+            await middleware.InvokeAsync(context);
+            return context.Response.StatusCode;
+        }
+
+        (await SendAsync("/books")).ShouldBe(200);
+        (await SendAsync("/books")).ShouldBe(200);
+        (await SendAsync("/books")).ShouldBe(429, "the client's budget is spent");
+        for (var i = 0; i < 20; i++)
+        {
+            (await SendAsync(probe)).ShouldBe(200, "a probe is exempt");
+        }
+
+        passed.ShouldBe(22);
+    }
+
     private DistributedRateLimiter Limiter(IConnectionMultiplexer multiplexer)
     {
         var section = _configuration.GetSection("RateLimits");
