@@ -1,5 +1,6 @@
 using Library.SharedKernel.Caching;
 using Library.SharedKernel.Idempotency;
+using Library.SharedKernel.Messaging;
 using Library.SharedKernel.Persistence;
 using Library.SharedKernel.Resilience;
 using Library.SharedKernel.Security;
@@ -26,6 +27,7 @@ public static class ServicePipeline
         app.MapDefaultEndpoints();
         app.MapCircuitsEndpoint();
         app.MapCacheStatsEndpoint();
+        app.MapDeadLetterEndpoints();
         return app;
     }
 }

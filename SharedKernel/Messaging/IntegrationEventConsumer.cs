@@ -46,8 +46,15 @@ public sealed class IntegrationEventSubscriptions
 /// <summary>
 /// One durable quorum queue per consumer, bound to the event types it handles. A message is acked only after
 /// its handler's transaction (with the inbox row) committed; a redelivered message finds its inbox row and is
-/// acked without a second effect. A message that keeps failing is dead-lettered by the broker after
-/// <c>Messaging:MaxDeliveries</c> attempts, so it never blocks the others.
+/// acked without a second effect.
+/// <para>Messages are handled in lanes: each aggregate always lands in the same lane, and a lane handles one message
+/// at a time, so an aggregate's messages are applied in publication order. A failed message is retried <b>in its
+/// lane</b>, with backoff, before anything behind it: a transient failure (deadlock, conflict, pool timeout, the
+/// database briefly gone) for up to <c>Messaging:TransientRetryFor</c> (10 min), any other failure up to
+/// <c>Messaging:HandlerAttempts</c> (5) times, a message that cannot be read at once. Then it is moved to the
+/// dead-letter queue (logged as an error, counted in <c>/health</c>, replayable with
+/// <c>POST /admin/{consumer}/dead-letters/replay</c>) and the aggregate's later messages proceed. The broker's own
+/// <c>x-delivery-limit</c> remains as the backstop for a message that crashes the process each time.</para>
 /// </summary>
 public sealed partial class IntegrationEventConsumer<TDbContext>(
     string consumer,
@@ -55,6 +62,7 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
     IServiceProvider services,
     IntegrationEventSubscriptions subscriptions,
     IConfiguration configuration,
+    DeadLetters deadLetters,
     TimeProvider timeProvider,
     ILogger<IntegrationEventConsumer<TDbContext>> logger) : BackgroundService
     where TDbContext : LibraryDbContext
@@ -64,10 +72,11 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
     private string? _inboxInsert;
     private Channel<(IChannel Channel, BasicDeliverEventArgs Delivery)>[] _lanes = [];
     private Task[] _workers = [];
+    private readonly CancellationTokenSource _stopping = new();
 
     public string Queue => consumer;
 
-    public string DeadLetterQueue => consumer + ".dead-letter";
+    public string DeadLetterQueue => deadLetters.DeadLetterQueue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -164,37 +173,78 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
 
     private async Task OnReceivedAsync(IChannel channel, BasicDeliverEventArgs delivery)
     {
-        bool handled;
-        try
+        var stopping = _stopping.Token;
+        var maxAttempts = Math.Max(1, configuration.GetValue("Messaging:HandlerAttempts", 5));
+        var transientFor = configuration.GetValue("Messaging:TransientRetryFor", TimeSpan.FromMinutes(10));
+        var baseDelay = configuration.GetValue("Messaging:RetryBaseDelay", TimeSpan.FromMilliseconds(100));
+        var started = timeProvider.GetTimestamp();
+        for (var attempt = 1; ; attempt++)
         {
-            handled = await HandleAsync(delivery, CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            LogHandlerFailed(logger, e, delivery.BasicProperties.Type ?? "?", delivery.BasicProperties.MessageId ?? "?");
-            handled = false;
-        }
-
-        if (handled)
-        {
-            // Documented fault switch, off by default: "true" or an event type crashes the process after the handler's
-            // transaction committed and before the ack, to prove a redelivered message is applied once.
-            var failpoint = configuration["Failpoints:CrashAfterHandleBeforeAck"];
-            if (failpoint is { Length: > 0 } && (failpoint == "true" || failpoint == delivery.RoutingKey))
+            Exception failure;
+            try
             {
-                Environment.FailFast($"Failpoint CrashAfterHandleBeforeAck on {delivery.RoutingKey}");
+                await HandleAsync(delivery, stopping);
+                break;
+            }
+            catch (Exception e) when (stopping.IsCancellationRequested)
+            {
+                // Shutting down: leave it unacked; the broker hands it out again (to us after a restart, or another replica).
+                LogStoppedWhileHandling(logger, e, delivery.BasicProperties.Type ?? "?", delivery.BasicProperties.MessageId ?? "?");
+                return;
+            }
+            catch (Exception e)
+            {
+                failure = e;
             }
 
-            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+            var unreadable = failure is JsonException;
+            var transient = !unreadable && TransientFailures.IsTransient(failure);
+            var giveUp = unreadable
+                || (transient ? timeProvider.GetElapsedTime(started) >= transientFor : attempt >= maxAttempts);
+            if (giveUp)
+            {
+                LogHandlerGaveUp(logger, failure, delivery.BasicProperties.Type ?? "?", delivery.BasicProperties.MessageId ?? "?", attempt);
+                await deadLetters.SendAsync(delivery, failure, attempt, CancellationToken.None);
+                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+                return;
+            }
+
+            var delay = Backoff(baseDelay, attempt);
+            if (logger.IsEnabled(LogLevel.Warning))
+            {
+                LogHandlerRetrying(logger, delivery.BasicProperties.Type ?? "?", delivery.BasicProperties.MessageId ?? "?", attempt, transient ? "transient" : "not transient", (long)delay.TotalMilliseconds, failure.GetType().Name, failure.Message);
+            }
+
+            try
+            {
+                await Task.Delay(delay, timeProvider, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
-        else
+
+        // Documented fault switch, off by default: "true" or an event type crashes the process after the handler's
+        // transaction committed and before the ack, to prove a redelivered message is applied once.
+        var failpoint = configuration["Failpoints:CrashAfterHandleBeforeAck"];
+        if (failpoint is { Length: > 0 } && (failpoint == "true" || failpoint == delivery.RoutingKey))
         {
-            // Back to the queue; the quorum queue counts deliveries and dead-letters past the limit.
-            await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true);
+            Environment.FailFast($"Failpoint CrashAfterHandleBeforeAck on {delivery.RoutingKey}");
         }
+
+        await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
     }
 
-    /// <summary>Returns true when the message is done (handled now or before, or not ours); false to retry.</summary>
+    /// <summary>Exponential from the base, capped at 10 s, with ±20 % jitter so that lanes retrying together spread out.</summary>
+    private static TimeSpan Backoff(TimeSpan baseDelay, int attempt)
+    {
+        var exponential = baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 16));
+        var capped = Math.Min(exponential, 10_000);
+        return TimeSpan.FromMilliseconds(capped * (0.8 + (Random.Shared.NextDouble() * 0.4)));
+    }
+
+    /// <summary>Handles the message in one transaction with its inbox row; returns when it is done (now or before, or not ours), throws to retry.</summary>
     internal async Task<bool> HandleAsync(BasicDeliverEventArgs delivery, CancellationToken cancellationToken)
     {
         var envelope = JsonSerializer.Deserialize<IntegrationEventEnvelope>(delivery.Body.Span, OutboxMessage.JsonOptions);
@@ -242,6 +292,7 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync();
         if (_channel is not null)
         {
             await _channel.CloseAsync(cancellationToken);
@@ -257,14 +308,26 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
         await base.StopAsync(cancellationToken);
     }
 
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming queue {Queue} for {Types}")]
     private static partial void LogConsuming(ILogger logger, string queue, string types);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer} could not start yet: {Message}")]
     private static partial void LogStartFailed(ILogger logger, string consumer, string message);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Handling {Type} message {MessageId} failed; it goes back to the queue")]
-    private static partial void LogHandlerFailed(ILogger logger, Exception exception, string type, string messageId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handling {Type} message {MessageId} failed (attempt {Attempt}, {Kind}); retrying in {DelayMs} ms before the messages behind it. {ErrorType}: {Error}")]
+    private static partial void LogHandlerRetrying(ILogger logger, string type, string messageId, int attempt, string kind, long delayMs, string errorType, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handling {Type} message {MessageId} failed for good after {Attempts} attempt(s)")]
+    private static partial void LogHandlerGaveUp(ILogger logger, Exception exception, string type, string messageId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped while handling {Type} message {MessageId}; the broker will deliver it again")]
+    private static partial void LogStoppedWhileHandling(ILogger logger, Exception exception, string type, string messageId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not settle message {MessageId}: {Message}; the broker will redeliver it")]
     private static partial void LogSettleFailed(ILogger logger, string messageId, string message);

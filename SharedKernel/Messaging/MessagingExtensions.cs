@@ -20,12 +20,19 @@ public static class MessagingExtensions
     {
         var subscriptions = new IntegrationEventSubscriptions();
         services.AddSingleton(subscriptions);
+        services.AddSingleton(sp => new DeadLetters(consumer, sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DeadLetters>>()));
+        services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+            "dead-letters",
+            sp => new DeadLettersHealthCheck(sp.GetRequiredService<DeadLetters>()),
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded,
+            ["messaging"])); // in /health only: a dead letter is for an operator, not a reason to leave rotation
         services.AddHostedService(sp => new IntegrationEventConsumer<TDbContext>(
             consumer,
             sp.GetRequiredService<IServiceScopeFactory>(),
             sp,
             subscriptions,
             sp.GetRequiredService<IConfiguration>(),
+            sp.GetRequiredService<DeadLetters>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IntegrationEventConsumer<TDbContext>>>()));
         return new IntegrationEventConsumerBuilder(services, subscriptions);

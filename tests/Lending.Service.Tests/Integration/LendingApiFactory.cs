@@ -11,6 +11,15 @@ public sealed class LendingApiFactory(LendingServers servers) : WebApplicationFa
 {
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
 
+    /// <summary>Runs on the real clock instead of <see cref="Clock"/> (for tests of retries and backoff).</summary>
+    public bool SystemClock { get; init; }
+
+    /// <summary>Settings on top of the AppHost's.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Services on top of the service's own (fault injection).</summary>
+    public Action<IServiceCollection>? ConfigureTestServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (name, value) in servers.ConnectionStrings)
@@ -20,6 +29,15 @@ public sealed class LendingApiFactory(LendingServers servers) : WebApplicationFa
 
         // Tests run the scheduled job themselves, at the fake time they choose.
         builder.UseSetting("Lending:OverdueSweepEnabled", "false");
-        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        foreach (var (name, value) in Settings)
+        {
+            builder.UseSetting(name, value);
+        }
+
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(SystemClock ? TimeProvider.System : Clock);
+            ConfigureTestServices?.Invoke(services);
+        });
     }
 }

@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Library.Lending.Tests.Integration;
 
 /// <summary>Lending's decisions and its overdue sweep against real PostgreSQL, with a fake clock.</summary>
+[Collection(LendingConsumers.Name)]
 public sealed class LendingOverTimeTests(LendingServers servers) : IAsyncLifetime
 {
     private readonly LendingApiFactory _factory = new(servers);
