@@ -12,7 +12,17 @@ public static class MessagingExtensions
     /// <summary>Publishes the context's outbox to RabbitMQ (requires AddRabbitMQClient).</summary>
     public static IServiceCollection AddOutboxRelay<TDbContext>(this IServiceCollection services)
         where TDbContext : LibraryDbContext
-        => services.AddCircuitBreakers().DeclareBreaker(OutboxRelay<TDbContext>.Breaker).AddHostedService<OutboxRelay<TDbContext>>();
+    {
+        services.AddCircuitBreakers().DeclareBreaker(OutboxRelay<TDbContext>.Breaker);
+        services.AddSingleton<OutboxRelay<TDbContext>>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay<TDbContext>>());
+        services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+            "outbox",
+            sp => new OutboxHealthCheck<TDbContext>(sp.GetRequiredService<OutboxRelay<TDbContext>>()),
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded,
+            ["messaging"])); // in /health only: a parked message is for an operator
+        return services;
+    }
 
     /// <summary>Consumes the given event types from the consumer's own queue into handlers (requires AddRabbitMQClient).</summary>
     public static IntegrationEventConsumerBuilder AddIntegrationEventConsumer<TDbContext>(this IServiceCollection services, string consumer)
@@ -36,6 +46,19 @@ public static class MessagingExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IntegrationEventConsumer<TDbContext>>>()));
         return new IntegrationEventConsumerBuilder(services, subscriptions);
+    }
+}
+
+/// <summary>Degraded while the relay has parked messages (given up on after repeated failed publishes).</summary>
+internal sealed class OutboxHealthCheck<TDbContext>(OutboxRelay<TDbContext> relay) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+    where TDbContext : LibraryDbContext
+{
+    public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var parked = await relay.CountParkedAsync(cancellationToken);
+        return parked == 0
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("No parked outbox messages.")
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Degraded($"{parked} outbox message(s) parked after repeated failed publishes; see the logs.");
     }
 }
 

@@ -41,6 +41,15 @@ public sealed class OutboxMessage
 
     public string? LastError { get; private set; }
 
+    /// <summary>Not before this time is the message tried again (set after a failed publish, growing with <see cref="Attempts"/>).</summary>
+    public DateTimeOffset? NextAttemptAt { get; private set; }
+
+    /// <summary>
+    /// Set when the relay gave up on the message after <c>Outbox:MaxAttempts</c> failed publishes: it is no longer
+    /// tried, and its aggregate's later messages proceed. Clearing it (with <see cref="NextAttemptAt"/>) tries it again.
+    /// </summary>
+    public DateTimeOffset? ParkedAt { get; private set; }
+
     public static JsonSerializerOptions JsonOptions => s_json;
 
     public static OutboxMessage Create(IIntegrationEvent integrationEvent, string aggregateKey, DateTimeOffset occurredAt)
@@ -102,7 +111,8 @@ public static class MessagingModelBuilderExtensions
             outbox.Property(m => m.TraceParent).HasMaxLength(100);
             outbox.Property(m => m.LastError).HasMaxLength(2000);
 
-            // The relay's query touches only unpublished rows.
+            // The relay's query touches only unpublished rows; parked ones are found through their own index.
+            outbox.HasIndex(m => m.ParkedAt).HasFilter("parked_at IS NOT NULL").HasDatabaseName("ix_outbox_messages_parked");
             outbox.HasIndex(m => new { m.AggregateKey, m.Id }).HasFilter("published_at IS NULL");
             outbox.HasIndex(m => m.Id).HasFilter("published_at IS NULL").HasDatabaseName("ix_outbox_messages_unpublished");
         });

@@ -14,9 +14,20 @@ namespace Library.SharedKernel.Messaging;
 
 /// <summary>
 /// Publishes outbox rows to RabbitMQ with publisher confirms. It wakes on the commit's NOTIFY (every replica
-/// hears it) and polls only as a fallback. Each round takes the oldest unpublished message of each aggregate
-/// with <c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work without ever publishing two messages of one
-/// aggregate out of order; a failed publish leaves its row for the next round, after an exponential backoff.
+/// hears it; a burst of them wakes it once) and polls only as a fallback. Each round takes the oldest unpublished
+/// message of each aggregate with <c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work without ever publishing
+/// two messages of one aggregate out of order (decision 0007).
+/// <list type="bullet">
+/// <item>A round is bounded by <c>Outbox:RoundTimeout</c> (10 s): a publish the broker never confirms fails the
+/// round's unconfirmed rows instead of holding their locks, and the channel (whose confirms are then unknown) is
+/// replaced.</item>
+/// <item>A round in which the broker confirmed nothing and refused nothing (it is unreachable, blocked or slow)
+/// changes no row and backs the relay off, exponentially up to <c>Outbox:MaxBackoff</c>.</item>
+/// <item>Otherwise a row that failed is retried on its own schedule (<c>next_attempt_at</c>, doubling from 1 s,
+/// at most 5 min) while the others go on, and after <c>Outbox:MaxAttempts</c> (10) failed publishes it is
+/// <b>parked</b>: logged as an error, counted in <c>/health</c>, no longer tried, and its aggregate's later
+/// messages proceed.</item>
+/// </list>
 /// </summary>
 public sealed partial class OutboxRelay<TDbContext>(
     IServiceScopeFactory scopes,
@@ -37,7 +48,8 @@ public sealed partial class OutboxRelay<TDbContext>(
     public static DeclaredBreaker Breaker { get; } = new(
         "rabbitmq-publish",
         new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 3, BreakDuration: TimeSpan.FromSeconds(5)),
-        (result, e) => e is not null and not OperationCanceledException || (result is string?[] { Length: > 0 } errors && errors.All(error => error is not null)));
+        (result, e) => e is not null and not OperationCanceledException
+            || (result is (string? Error, bool Refused)[] { Length: > 0 } outcomes && outcomes.All(o => o.Error is not null && !o.Refused)));
     private IChannel? _channel;
     private Statements? _statements;
 
@@ -46,6 +58,15 @@ public sealed partial class OutboxRelay<TDbContext>(
     private TimeSpan PollInterval => configuration.GetValue("Outbox:PollInterval", TimeSpan.FromSeconds(2));
 
     private TimeSpan MaxBackoff => configuration.GetValue("Outbox:MaxBackoff", TimeSpan.FromSeconds(30));
+
+    private TimeSpan RoundTimeout => configuration.GetValue("Outbox:RoundTimeout", TimeSpan.FromSeconds(10));
+
+    private int MaxAttempts => Math.Max(1, configuration.GetValue("Outbox:MaxAttempts", 10));
+
+    /// <summary>Rounds run since start (one per wake-up or poll, plus one per full or productive round).</summary>
+    public long Rounds => Interlocked.Read(ref _rounds);
+
+    private long _rounds;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -76,6 +97,11 @@ public sealed partial class OutboxRelay<TDbContext>(
             {
                 var published = await PublishBatchAsync(stoppingToken);
                 backoff = TimeSpan.Zero;
+                if (published < 0)
+                {
+                    continue; // some rows failed and were rescheduled; the rest went out: go on at once
+                }
+
                 if (published >= BatchSize)
                 {
                     continue; // more may be waiting
@@ -97,6 +123,11 @@ public sealed partial class OutboxRelay<TDbContext>(
             try
             {
                 await _wake.WaitAsync(PollInterval, stoppingToken);
+
+                // One round covers every commit notified so far: a burst of NOTIFYs wakes the relay once.
+                while (_wake.Wait(0, CancellationToken.None))
+                {
+                }
             }
             catch (OperationCanceledException)
             {
@@ -107,15 +138,20 @@ public sealed partial class OutboxRelay<TDbContext>(
         await listener;
     }
 
-    /// <summary>Publishes one round; returns how many messages were published.</summary>
+    /// <summary>
+    /// Publishes one round; returns how many messages were published, or -1 when some failed and were rescheduled
+    /// (or parked) while the broker took others or refused them. Throws when the broker took nothing (back off).
+    /// </summary>
     internal async Task<int> PublishBatchAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _rounds);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
         var sql = _statements ??= new Statements(QualifiedTable(db));
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = timeProvider.GetUtcNow();
         var batch = await db.Set<OutboxMessage>()
-            .FromSqlRaw(sql.SelectHeads, BatchSize)
+            .FromSqlRaw(sql.SelectHeads, BatchSize, now)
             .AsNoTracking()
             .ToListAsync(cancellationToken);
         if (batch.Count == 0)
@@ -127,39 +163,69 @@ public sealed partial class OutboxRelay<TDbContext>(
             async ct =>
             {
                 var channel = await GetChannelAsync(ct);
-                return await Task.WhenAll(batch.Select(message => TryPublishAsync(channel, message, ct)));
+                using var round = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                round.CancelAfter(RoundTimeout);
+                var outcomes = await Task.WhenAll(batch.Select(message => TryPublishAsync(channel, message, round.Token)));
+                if (round.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    await DropChannelAsync(); // confirms of what is still in flight are unknown now
+                }
+
+                return outcomes;
             },
             cancellationToken);
-        var published = batch.Where((_, i) => results[i] is null).Select(m => m.Id).ToArray();
-        var failed = batch.Where((_, i) => results[i] is not null).ToList();
-        if (published.Length > 0)
+        var published = batch.Where((_, i) => results[i].Error is null).Select(m => m.Id).ToArray();
+        var failed = batch.Select((m, i) => (Message: m, Outcome: results[i])).Where(f => f.Outcome.Error is not null).ToList();
+        if (published.Length == 0 && failed.All(f => !f.Outcome.Refused))
         {
-            await db.Database.ExecuteSqlRawAsync(
-                sql.MarkPublished,
-                [timeProvider.GetUtcNow(), published],
-                cancellationToken);
+            // Nothing taken and nothing refused: the broker is the problem, not these rows. Leave them as they are.
+            await transaction.RollbackAsync(cancellationToken);
+            throw new InvalidOperationException($"The broker confirmed none of {batch.Count} outbox messages: {failed[0].Outcome.Error}");
         }
 
-        foreach (var message in failed)
+        now = timeProvider.GetUtcNow();
+        if (published.Length > 0)
         {
-            var error = results[batch.IndexOf(message)]!;
-            await db.Database.ExecuteSqlRawAsync(
-                sql.RecordFailure,
-                [error.Length > 2000 ? error[..2000] : error, message.Id],
-                cancellationToken);
+            await db.Database.ExecuteSqlRawAsync(sql.MarkPublished, [now, published], cancellationToken);
+        }
+
+        foreach (var (message, outcome) in failed)
+        {
+            var error = outcome.Error!.Length > 2000 ? outcome.Error[..2000] : outcome.Error;
+            var attempts = message.Attempts + 1;
+            if (attempts >= MaxAttempts)
+            {
+                await db.Database.ExecuteSqlRawAsync(sql.Park, [error, now, message.Id], cancellationToken);
+                LogParked(logger, message.Type, message.Id, message.AggregateKey, attempts, error);
+            }
+            else
+            {
+                var retryIn = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, attempts - 1), 300));
+                await db.Database.ExecuteSqlRawAsync(sql.RecordFailure, [error, now + retryIn, message.Id], cancellationToken);
+                LogRowFailed(logger, message.Type, message.Id, attempts, MaxAttempts, (long)retryIn.TotalMilliseconds, error);
+            }
         }
 
         await transaction.CommitAsync(cancellationToken);
-        if (failed.Count > 0)
-        {
-            throw new InvalidOperationException($"{failed.Count} of {batch.Count} outbox messages were not confirmed by the broker.");
-        }
-
-        return published.Length;
+        return failed.Count > 0 ? -1 : published.Length;
     }
 
-    private static async Task<string?> TryPublishAsync(IChannel channel, OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>How many messages are parked (given up on), for <c>/health</c>.</summary>
+    internal async Task<long> CountParkedAsync(CancellationToken cancellationToken)
     {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        return await db.Set<OutboxMessage>().LongCountAsync(m => m.ParkedAt != null, cancellationToken);
+    }
+
+    private async Task<(string? Error, bool Refused)> TryPublishAsync(IChannel channel, OutboxMessage message, CancellationToken cancellationToken)
+    {
+        // Documented fault switch, off by default: the broker "refuses" messages of this type (tests of parking).
+        if (configuration["Failpoints:RefusePublishOf"] is { Length: > 0 } refused && refused == message.Type)
+        {
+            return ($"Refused by the failpoint Failpoints:RefusePublishOf={refused}", true);
+        }
+
         var properties = new BasicProperties
         {
             MessageId = message.Id.ToString(),
@@ -184,11 +250,39 @@ public sealed partial class OutboxRelay<TDbContext>(
         {
             // Completes when the broker confirms; throws on a nack or a closed channel.
             await channel.BasicPublishAsync(RabbitMQTopology.Exchange, message.Type, mandatory: false, properties, Encoding.UTF8.GetBytes(message.Envelope), cancellationToken);
-            return null;
+            return (null, false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ($"Not confirmed within the round's {RoundTimeout.TotalSeconds:0.#} s", false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return e.Message;
+            return (e.Message, RefusedByBroker(e));
+        }
+    }
+
+    /// <summary>The broker answered about this message (a nack, or a channel closed over it), as opposed to not answering at all.</summary>
+    private static bool RefusedByBroker(Exception e) => e switch
+    {
+        RabbitMQ.Client.Exceptions.PublishException => true,
+        RabbitMQ.Client.Exceptions.OperationInterruptedException { ShutdownReason: { Initiator: ShutdownInitiator.Peer, ReplyCode: 311 or 312 or 403 or 404 or 406 } } => true,
+        _ => false,
+    };
+
+    private async Task DropChannelAsync()
+    {
+        if (_channel is { } channel)
+        {
+            _channel = null;
+            try
+            {
+                await channel.DisposeAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogPublishFailed(logger, e.GetType().Name, e.Message, 0);
+            }
         }
     }
 
@@ -259,12 +353,16 @@ public sealed partial class OutboxRelay<TDbContext>(
     private sealed class Statements(string table)
     {
         /// <summary>The oldest unpublished message of each aggregate, skipping rows another relay holds.</summary>
-        public string SelectHeads { get; } = "SELECT * FROM " + table + " o WHERE o.published_at IS NULL AND NOT EXISTS (SELECT 1 FROM " + table
-            + " p WHERE p.aggregate_key = o.aggregate_key AND p.published_at IS NULL AND p.id < o.id) ORDER BY o.id LIMIT {0} FOR UPDATE SKIP LOCKED";
+        /// <summary>A parked message no longer holds its aggregate back; one waiting for its next attempt does.</summary>
+        public string SelectHeads { get; } = "SELECT * FROM " + table + " o WHERE o.published_at IS NULL AND o.parked_at IS NULL"
+            + " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= {1}) AND NOT EXISTS (SELECT 1 FROM " + table
+            + " p WHERE p.aggregate_key = o.aggregate_key AND p.published_at IS NULL AND p.parked_at IS NULL AND p.id < o.id) ORDER BY o.id LIMIT {0} FOR UPDATE SKIP LOCKED";
 
         public string MarkPublished { get; } = "UPDATE " + table + " SET published_at = {0}, attempts = attempts + 1 WHERE id = ANY({1})";
 
-        public string RecordFailure { get; } = "UPDATE " + table + " SET attempts = attempts + 1, last_error = {0} WHERE id = {1}";
+        public string RecordFailure { get; } = "UPDATE " + table + " SET attempts = attempts + 1, last_error = {0}, next_attempt_at = {1} WHERE id = {2}";
+
+        public string Park { get; } = "UPDATE " + table + " SET attempts = attempts + 1, last_error = {0}, parked_at = {1} WHERE id = {2}";
     }
 
     private static string QualifiedTable(DbContext db)
@@ -282,6 +380,12 @@ public sealed partial class OutboxRelay<TDbContext>(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox publishing failed ({Error}: {Message}); retrying in {DelayMs} ms")]
     private static partial void LogPublishFailed(ILogger logger, string error, string message, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing outbox message {Type} {MessageId} failed (attempt {Attempts} of {MaxAttempts}); it is tried again in {DelayMs} ms, the others go on: {Error}")]
+    private static partial void LogRowFailed(ILogger logger, string type, Guid messageId, int attempts, int maxAttempts, long delayMs, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Parked outbox message {Type} {MessageId} of aggregate {AggregateKey} after {Attempts} failed publishes; it is no longer tried and the aggregate's later messages proceed. Last error: {Error}. To try it again: UPDATE <schema>.outbox_messages SET parked_at = NULL, next_attempt_at = NULL WHERE id = '{MessageId}'")]
+    private static partial void LogParked(ILogger logger, string type, Guid messageId, string aggregateKey, int attempts, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for outbox notifications failed: {Message}; reconnecting")]
     private static partial void LogListenFailed(ILogger logger, string message);

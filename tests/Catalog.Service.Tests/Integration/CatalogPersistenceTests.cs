@@ -13,6 +13,7 @@ using Npgsql;
 namespace Library.Catalog.Tests.Integration;
 
 /// <summary>Catalog against real PostgreSQL: migrations, constraints, concurrency and receipts.</summary>
+[Collection(CatalogRelays.Name)]
 public sealed class CatalogPersistenceTests(CatalogServers servers) : IAsyncLifetime
 {
     private readonly CatalogApiFactory _factory = new(servers);

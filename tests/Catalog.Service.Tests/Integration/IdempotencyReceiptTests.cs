@@ -14,6 +14,7 @@ namespace Library.Catalog.Tests.Integration;
 /// SPEC §4 and decision 0002 on a real borrow: every final answer is stored with its key (a problem too), and a
 /// request holds no database transaction while it waits for another service (Patron's eligibility answer).
 /// </summary>
+[Collection(CatalogRelays.Name)]
 public sealed class IdempotencyReceiptTests(CatalogServers servers) : IAsyncLifetime
 {
     private readonly SlowPatron _patron = new();

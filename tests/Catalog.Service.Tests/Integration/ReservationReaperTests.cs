@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Library.Catalog.Tests.Integration;
 
 /// <summary>The reservation TTL with a fake clock against real PostgreSQL: no test sleeps through 300 s.</summary>
+[Collection(CatalogRelays.Name)]
 public sealed class ReservationReaperTests(CatalogServers servers) : IAsyncLifetime
 {
     private readonly CatalogApiFactory _factory = new(servers);
