@@ -35,6 +35,12 @@ public sealed class OutgoingMail
     public string? LastError { get; set; }
 
     public DateTimeOffset? SentAt { get; set; }
+
+    /// <summary>
+    /// The claim a dispatcher holds on the mail (set with its lease, in <see cref="NextAttemptAt"/>): its outcome is
+    /// recorded only while the claim is still its own, so a dispatcher whose lease ran out never overwrites another's.
+    /// </summary>
+    public Guid? ClaimId { get; set; }
 }
 
 public enum MailStatus

@@ -70,6 +70,7 @@ public sealed class LendingDbContext(DbContextOptions<LendingDbContext> options)
             mail.Property(m => m.Subject).HasMaxLength(200);
             mail.Property(m => m.LastError).HasMaxLength(2000);
             mail.Property(m => m.TraceParent).HasMaxLength(100);
+            mail.Property(m => m.ClaimId).IsConcurrencyToken();
             mail.Property(m => m.Status).HasConversion(s => s.ToString().ToLowerInvariant(), s => Enum.Parse<MailStatus>(s, true)).HasMaxLength(16);
             mail.HasIndex(m => m.Key).IsUnique();
             mail.HasIndex(m => m.NextAttemptAt).HasFilter("status = 'pending'").HasDatabaseName("ix_outgoing_mails_due");
