@@ -10,8 +10,10 @@ public static partial class MigrationExtensions
 {
     /// <summary>
     /// Applies pending migrations with the service's own role before the service takes traffic. The database
-    /// may still be starting, so transient failures are retried for a while; EF Core's migration lock keeps
-    /// replicas that start together from migrating twice.
+    /// may still be starting, so transient failures are retried for a while. Replicas that start together take
+    /// turns: each migrates under a PostgreSQL advisory lock of its context, held on a connection of its own (EF
+    /// Core's own lock did not stop two first-time migrations of one database from racing: "relation already
+    /// exists"), so the second finds nothing left to do.
     /// </summary>
     public static async Task MigrateDatabaseAsync<TContext>(this WebApplication app, TimeSpan? timeout = null)
         where TContext : DbContext
@@ -26,6 +28,15 @@ public static partial class MigrationExtensions
             {
                 await using var scope = app.Services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<TContext>();
+                await using var lockConnection = new NpgsqlConnection(db.Database.GetConnectionString());
+                await lockConnection.OpenAsync();
+                await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", lockConnection))
+                {
+                    take.Parameters.AddWithValue("key", LockKey(typeof(TContext).FullName!));
+                    await take.ExecuteNonQueryAsync();
+                }
+
+                // Released when the connection closes, whatever happens here.
                 await db.Database.MigrateAsync();
                 LogMigrated(logger, typeof(TContext).Name);
                 return;
@@ -37,6 +48,18 @@ public static partial class MigrationExtensions
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
             }
         }
+    }
+
+    /// <summary>A stable 64-bit key per context (FNV-1a of its name): the same in every replica and every run.</summary>
+    private static long LockKey(string name)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in name)
+        {
+            hash = unchecked((hash ^ c) * 1099511628211UL);
+        }
+
+        return unchecked((long)hash);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database of {Context} is up to date")]

@@ -21,6 +21,13 @@ public sealed class AuthOptions
 
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long after a refresh token was rotated presenting it again counts as a client retrying (its answer was
+    /// lost, or two tabs refreshed at once) rather than a theft: a new sibling is minted and the earlier successor
+    /// revoked. After it, reuse revokes the whole family. Zero turns the grace off.
+    /// </summary>
+    public TimeSpan RefreshReuseGrace { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The issuer puts a new signing key in charge once the active one is this old (and on <c>POST /auth/signing-keys</c>).</summary>
     public TimeSpan SigningKeyLifetime { get; set; } = TimeSpan.FromDays(30);
 }

@@ -147,7 +147,7 @@ public sealed class AccountCommands(
         var claimed = await db.RefreshTokens
             .Where(t => t.TokenHash == hash && t.UsedAt == null && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), cancellationToken);
-        if (claimed == 0)
+        if (claimed == 0 && !await SupersedeWithinGraceAsync(hash, now, cancellationToken))
         {
             await transaction.RollbackAsync(cancellationToken);
             await RevokeFamilyAsync(stored.FamilyId, cancellationToken);
@@ -156,10 +156,39 @@ public sealed class AccountCommands(
 
         var account = await db.Accounts.SingleOrDefaultAsync(a => a.Id == new AccountId(stored.AccountId), cancellationToken)
             ?? throw new DomainErrorException(InvalidRefreshToken);
-        var pair = await tokens.IssueAsync(account, stored.FamilyId, cancellationToken);
+        var (pair, successor) = await tokens.IssueWithHashAsync(account, stored.FamilyId, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        await db.RefreshTokens.Where(t => t.TokenHash == hash)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.ReplacedBy, successor), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return pair;
+    }
+
+    /// <summary>
+    /// A token used moments ago (within <see cref="AuthOptions.RefreshReuseGrace"/>) is presented again: the client
+    /// most likely lost the answer, or two of its tabs refreshed at once. If its successor has not been used yet,
+    /// that successor is revoked (one live token per family stays the rule) and the caller mints a sibling; true.
+    /// Anything else is a reuse: false.
+    /// </summary>
+    private async Task<bool> SupersedeWithinGraceAsync(byte[] hash, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var grace = authOptions.Value.RefreshReuseGrace;
+        if (grace <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        var used = await db.RefreshTokens.AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
+        if (used is not { UsedAt: { } usedAt, RevokedAt: null, ReplacedBy: { } successor } || now - usedAt > grace)
+        {
+            return false;
+        }
+
+        // Conditional, like the claim: a successor that was used or revoked meanwhile makes this a reuse.
+        var superseded = await db.RefreshTokens
+            .Where(t => t.TokenHash == successor && t.UsedAt == null && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        return superseded == 1;
     }
 
     /// <summary>Ends the session: this access token is denied until it expires, and its refresh family is revoked.</summary>

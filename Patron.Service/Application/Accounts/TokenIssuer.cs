@@ -23,6 +23,10 @@ public sealed class TokenIssuer(PatronDbContext db, SigningKeyRing keys, IOption
 
     /// <summary>Adds the refresh token to the unit of work; the caller commits it with whatever else changed.</summary>
     public async Task<TokenPair> IssueAsync(Account account, Guid familyId, CancellationToken cancellationToken)
+        => (await IssueWithHashAsync(account, familyId, cancellationToken)).Pair;
+
+    /// <summary>Issues a pair and returns the new refresh token's hash too (what it is stored under).</summary>
+    public async Task<(TokenPair Pair, byte[] RefreshTokenHash)> IssueWithHashAsync(Account account, Guid familyId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(account);
         var auth = options.Value;
@@ -52,15 +56,16 @@ public sealed class TokenIssuer(PatronDbContext db, SigningKeyRing keys, IOption
         });
 
         var refreshToken = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var hash = Hash(refreshToken);
         db.RefreshTokens.Add(new RefreshToken
         {
-            TokenHash = Hash(refreshToken),
+            TokenHash = hash,
             FamilyId = familyId,
             AccountId = account.Id.Value,
             IssuedAt = now,
             ExpiresAt = now + auth.RefreshTokenLifetime,
         });
-        return new TokenPair(accessToken, refreshToken, (int)auth.AccessTokenLifetime.TotalSeconds);
+        return (new TokenPair(accessToken, refreshToken, (int)auth.AccessTokenLifetime.TotalSeconds), hash);
     }
 
     public static byte[] Hash(string refreshToken) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(refreshToken));

@@ -20,6 +20,9 @@ public sealed class RefreshToken
     public DateTimeOffset? UsedAt { get; set; }
 
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>The hash of the token this one was rotated into (its successor), set when it is used.</summary>
+    public byte[]? ReplacedBy { get; set; }
 }
 
 /// <summary>An RSA key that signs access tokens; the newest active key signs, retired keys stay published a while.</summary>

@@ -199,6 +199,10 @@ namespace Library.Patron.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("issued_at");
 
+                    b.Property<byte[]>("ReplacedBy")
+                        .HasColumnType("bytea")
+                        .HasColumnName("replaced_by");
+
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
