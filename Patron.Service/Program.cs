@@ -33,5 +33,6 @@ app.MapPatronsApi();
 app.MapAuthApi();
 
 await app.MigrateDatabaseAsync<PatronDbContext>();
+await app.Services.GetRequiredService<Library.Patron.Infrastructure.Security.SigningKeyRing>().EnsureActiveKeyAsync(CancellationToken.None);
 await AdminBootstrap.RunAsync(app.Services);
 await app.RunAsync();

@@ -15,6 +15,9 @@ public sealed class AuthOptions
 
     public TimeSpan JwksMinRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest a request waits for keys (only when none are held yet, or its token names an unknown key).</summary>
+    public TimeSpan JwksFetchTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(7);

@@ -13,13 +13,22 @@ namespace Library.Patron.Infrastructure.Security;
 /// The RSA keys that sign access tokens, kept in the patron schema so every Patron replica signs with the same
 /// key. The newest active key signs; a retired key stays published in the JWKS until every token it signed has
 /// expired, so rotating never invalidates a token in flight and never needs a restart anywhere. Patron.Service
-/// validates with these keys directly; everyone else reads the JWKS.
+/// validates with these keys directly; everyone else reads the JWKS. The first key is created at start; the
+/// ring is re-read every 10 s in the background (a request waits only for the first read or an unknown kid).
 /// </summary>
-public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOptions> options, TimeProvider timeProvider) : ISigningKeyStore
+public sealed partial class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOptions> options, TimeProvider timeProvider, ILogger<SigningKeyRing> logger) : ISigningKeyStore
 {
     private static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile Ring? _ring;
+    private int _reloading;
+
+    /// <summary>
+    /// Makes sure a key is in charge before the first request (run at start, after migrations), so the JWKS
+    /// document of a fresh system already names the key the first token will be signed with.
+    /// </summary>
+    public async Task EnsureActiveKeyAsync(CancellationToken cancellationToken)
+        => await GetSigningCredentialsAsync(cancellationToken);
 
     public async ValueTask<IReadOnlyCollection<SecurityKey>> GetKeysAsync(string? kid, CancellationToken cancellationToken)
     {
@@ -80,8 +89,15 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
     private async ValueTask<Ring> CurrentAsync(string? kid, CancellationToken cancellationToken)
     {
         var ring = _ring;
-        if (ring is not null && timeProvider.GetElapsedTime(ring.LoadedAt) < ReloadInterval && (kid is null || ring.Kids.Contains(kid)))
+        if (ring is not null && (kid is null || ring.Kids.Contains(kid)))
         {
+            // Stale-while-revalidate: a request never waits for the periodic reload (another replica's rotation
+            // is picked up within the interval by one background read).
+            if (timeProvider.GetElapsedTime(ring.LoadedAt) >= ReloadInterval)
+            {
+                ReloadInBackground();
+            }
+
             return ring;
         }
 
@@ -92,6 +108,31 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
         }
 
         return await ReloadAsync(cancellationToken, freshWithin: kid is null ? ReloadInterval : TimeSpan.FromSeconds(1));
+    }
+
+    private void ReloadInBackground()
+    {
+        if (Interlocked.CompareExchange(ref _reloading, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await ReloadAsync(CancellationToken.None, freshWithin: ReloadInterval);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                // The database is unreachable for now: the keys held stay in use; the next request tries again.
+                LogReloadFailed(logger, e.Message);
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _reloading, 0);
+            }
+        });
     }
 
     /// <summary>Reads the keys again, unless another caller did so within <paramref name="freshWithin"/> while this one waited.</summary>
@@ -197,4 +238,7 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<AuthOpt
 
         public HashSet<string> Kids { get; }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Signing keys could not be reloaded ({Reason}); the keys held stay in use")]
+    private static partial void LogReloadFailed(ILogger logger, string reason);
 }
