@@ -55,13 +55,16 @@ try
         ? builder.AddParameter("admin-password", builder.Configuration["LIBRARY_ADMIN_PASSWORD"]!, secret: true)
         : builder.AddParameter("admin-password", new GenerateParameterDefault { MinLength = 20, Special = false, MinLower = 1, MinUpper = 1, MinNumeric = 1 }, secret: true);
 
+    // A service waits for what it cannot serve without (its database, the broker), not for Redis or etcd: it runs
+    // Degraded without them (cache bypassed, deny-list and limits in memory, last configuration read), so it can
+    // also be restarted while either is down. They are referenced, and connected to as soon as they are up.
     var patronApi = builder.AddService<Projects.Patron_Service>(ResourceNames.PatronApi)
         .WithEnvironment("Bootstrap__AdminEmail", adminEmail)
         .WithEnvironment("Bootstrap__AdminPassword", adminPassword)
         .WithReference(patronDb).WaitFor(patronDb)
-        .WithReference(redis).WaitFor(redis)
+        .WithReference(redis)
         .WithReference(eventBus).WaitFor(eventBus)
-        .WithReference(etcd).WaitFor(etcd)
+        .WithReference(etcd)
         .WithHttpHealthCheck(ReadinessPath)
         .WithLocalRunSettings().WithReplicasFromConfiguration();
 
@@ -77,17 +80,17 @@ try
         .WithEnvironment("SendGrid__ApiKey", mailKey).WaitFor(mail)
         .WithReference(lendingDb).WaitFor(lendingDb)
         .WithReference(patronApi)
-        .WithReference(redis).WaitFor(redis)
+        .WithReference(redis)
         .WithReference(eventBus).WaitFor(eventBus)
-        .WithReference(etcd).WaitFor(etcd)
+        .WithReference(etcd)
         .WithHttpHealthCheck(ReadinessPath)
         .WithLocalRunSettings().WithReplicasFromConfiguration();
 
     var catalogApi = builder.AddService<Projects.Catalog_Service>(ResourceNames.CatalogApi)
         .WithReference(catalogDb).WaitFor(catalogDb)
-        .WithReference(redis).WaitFor(redis)
+        .WithReference(redis)
         .WithReference(eventBus).WaitFor(eventBus)
-        .WithReference(etcd).WaitFor(etcd)
+        .WithReference(etcd)
         .WithReference(patronApi).WaitFor(patronApi)
         .WithHttpHealthCheck(ReadinessPath)
         .WithLocalRunSettings().WithReplicasFromConfiguration();
@@ -101,8 +104,8 @@ try
         var gateway = builder.AddProject<Projects.Gateway>(instance == 1 ? ResourceNames.Gateway : $"{ResourceNames.Gateway}-{instance}", launchProfileName: null)
             .WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName)
             .WithHttpEndpoint(port: port, targetPort: port, isProxied: false)
-            .WithReference(redis).WaitFor(redis)
-            .WithReference(etcd).WaitFor(etcd)
+            .WithReference(redis)
+            .WithReference(etcd)
             .WithReference(catalogApi).WaitFor(catalogApi)
             .WithReference(patronApi).WaitFor(patronApi)
             .WithReference(lendingApi).WaitFor(lendingApi)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Library.SharedKernel.Resilience;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -13,10 +14,19 @@ public readonly record struct RateLimitDecision(bool Allowed, TimeSpan RetryAfte
 /// register), or once every <c>SyncEvery</c> requests for a generous one (the general budget), which then counts
 /// locally in between and may overshoot by at most <c>SyncEvery</c> per replica per window. While Redis is
 /// unreachable each replica counts in its own memory with the same windows, so a client still meets a limit
-/// (SPEC §5), and the Redis health check reports the degradation.
+/// (SPEC §5), and the Redis health check reports the degradation. Each Redis call goes through the process's
+/// <c>redis</c> breaker with a short bound, so a Redis that is slow but connected costs a request at most that
+/// bound, and nothing once the breaker has opened.
 /// </summary>
-public sealed partial class DistributedRateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<RateLimitOptions> options, TimeProvider timeProvider, ILogger<DistributedRateLimiter> logger)
+public sealed partial class DistributedRateLimiter(
+    IConnectionMultiplexer redis,
+    IOptionsMonitor<RateLimitOptions> options,
+    CircuitBreakers breakers,
+    TimeProvider timeProvider,
+    ILogger<DistributedRateLimiter> logger)
 {
+    private readonly CircuitBreaker _breaker = breakers.Get(RedisBreaker.Declared.Name, RedisBreaker.Declared.Defaults, RedisBreaker.Declared.IsFailure);
+
     // The window opens at a client's first request and lasts its length: no aligned boundary lets a burst count
     // twice. The script is atomic, so "count == by" means this call created the key.
     private static readonly LuaScript s_increment = LuaScript.Prepare(
@@ -109,11 +119,13 @@ public sealed partial class DistributedRateLimiter(IConnectionMultiplexer redis,
         {
             try
             {
-                var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(s_increment, new { key = (RedisKey)key, by, windowMs }))!;
+                var result = await _breaker.ExecuteAsync(
+                    async ct => (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(s_increment, new { key = (RedisKey)key, by, windowMs }).WaitAsync(RedisBreaker.CallTimeout, timeProvider, ct))!,
+                    CancellationToken.None);
                 Interlocked.Exchange(ref _fallbackLogged, 0);
                 return ((long)result[0], (long)result[1]);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (e is RedisException or TimeoutException or Polly.CircuitBreaker.BrokenCircuitException)
             {
                 // Counted locally below.
             }

@@ -19,6 +19,7 @@ public static class DependencyInjection
 
         // Patron.Service issues the tokens: it signs with, and validates against, its own key ring (no JWKS round trip).
         services.AddSingleton<SigningKeyRing>();
+        services.AddSingleton<Library.SharedKernel.Security.IRevocationBacklog, DatabaseRevocationBacklog>();
         services.AddSingleton<ISigningKeyStore>(sp => sp.GetRequiredService<SigningKeyRing>());
         services.AddSingleton<IPasswordHasher<Account>, PasswordHasher<Account>>();
         services.AddOptions<Accounts.LockoutOptions>().Bind(configuration.GetSection("Auth:Lockout"));

@@ -36,7 +36,7 @@ public sealed partial class QueryCache
     private long _bypassed;
 
     /// <summary>Redis calls of the cache; a failure or an open breaker sends reads to the database.</summary>
-    public static readonly DeclaredBreaker Breaker = new("redis", new BreakerDefaults(FailureRatio: 0.5, MinimumThroughput: 10), (_, e) => e is RedisException or TimeoutException);
+    public static DeclaredBreaker Breaker => RedisBreaker.Declared;
 
     public QueryCache(IConnectionMultiplexer redis, IServiceScopeFactory scopes, IConfiguration configuration, CircuitBreakers breakers, ILogger<QueryCache> logger, string prefix)
     {

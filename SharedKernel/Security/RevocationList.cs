@@ -11,9 +11,20 @@ namespace Library.SharedKernel.Security;
 /// each until the last token it covers expires. Redis holds it for every replica (a sorted set scored by
 /// expiry) and announces each revocation on a channel; every process keeps an in-memory copy fed by that
 /// channel and by a snapshot at start and on reconnect, and uses the copy alone while Redis is down (SPEC §5).
+/// The per-request lookup goes through the <c>redis</c> breaker with a short bound: a slow Redis costs a request
+/// at most that bound, and once the breaker is open nothing (the copy decides). A revocation that cannot be shared
+/// is kept in the <see cref="IRevocationBacklog"/> (Patron's database) until it is, so it survives a restart.
 /// </summary>
-public sealed partial class RevocationList(IConnectionMultiplexer redis, TimeProvider timeProvider, ILogger<RevocationList> logger) : IHostedService
+public sealed partial class RevocationList(
+    IConnectionMultiplexer redis,
+    IRevocationBacklog backlog,
+    Resilience.CircuitBreakers breakers,
+    TimeProvider timeProvider,
+    ILogger<RevocationList> logger) : IHostedService, IDisposable
 {
+    private readonly Resilience.CircuitBreaker _breaker = breakers.Get(Resilience.RedisBreaker.Declared.Name, Resilience.RedisBreaker.Declared.Defaults, Resilience.RedisBreaker.Declared.IsFailure);
+    private readonly CancellationTokenSource _stopping = new();
+
     public const string SetKey = "auth:revoked";
     public static readonly RedisChannel Channel = RedisChannel.Literal("auth:revocations");
 
@@ -49,6 +60,8 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
                 _unsynced[entry] = expiry;
             }
 
+            // Durable until shared: a restart during the outage must not forget it.
+            await backlog.AddAsync([.. entries.Select(entry => KeyValuePair.Create(entry, expiry))], CancellationToken.None);
             LogRedisUnavailable(logger, "revoke", e.GetType().Name);
         }
     }
@@ -81,6 +94,9 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
             {
                 _unsynced.TryRemove(KeyValuePair.Create(entry, until));
             }
+
+            await backlog.RemoveAsync([.. pending.Select(p => p.Key)], CancellationToken.None);
+            LogShared(logger, pending.Count);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -116,7 +132,10 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
         try
         {
             // The shared list is the truth: a revocation announced a moment ago may not have reached this copy.
-            var scores = await redis.GetDatabase().SortedSetScoresAsync(SetKey, entries.Select(e => (RedisValue)e).ToArray());
+            var keys = entries.Select(e => (RedisValue)e).ToArray();
+            var scores = await _breaker.ExecuteAsync(
+                async ct => await redis.GetDatabase().SortedSetScoresAsync(SetKey, keys).WaitAsync(Resilience.RedisBreaker.CallTimeout, timeProvider, ct),
+                CancellationToken.None);
             var revoked = false;
             for (var i = 0; i < scores.Length; i++)
             {
@@ -129,7 +148,7 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
 
             return revoked;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or Polly.CircuitBreaker.BrokenCircuitException)
         {
             return false;
         }
@@ -137,6 +156,15 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // What was revoked but not shared before a restart: denied here at once, shared as soon as Redis allows.
+        foreach (var (entry, until) in await backlog.ListAsync(cancellationToken))
+        {
+            _local[entry] = until;
+            _unsynced[entry] = until;
+        }
+
+        _ = RetrySharingAsync(_stopping.Token);
+
         redis.ConnectionRestored += (_, args) =>
         {
             if (args.ConnectionType == ConnectionType.Interactive)
@@ -162,7 +190,33 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
         await LoadSnapshotAsync();
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken) => await _stopping.CancelAsync();
+
+    public void Dispose() => _stopping.Dispose();
+
+    /// <summary>
+    /// Tries to share the backlog every few seconds while there is one (the reconnect event alone is not enough:
+    /// a process that started while Redis was down has never been connected, so it never "reconnects").
+    /// </summary>
+    private async Task RetrySharingAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), timeProvider, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (!_unsynced.IsEmpty && redis.IsConnected)
+            {
+                await ShareUnsyncedAsync();
+            }
+        }
+    }
 
     private async Task LoadSnapshotAsync()
     {
@@ -206,6 +260,50 @@ public sealed partial class RevocationList(IConnectionMultiplexer redis, TimePro
 
     private static string Format(string entry, long until) => entry + "|" + until.ToString(CultureInfo.InvariantCulture);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shared {Count} revocation(s) made while Redis was unavailable")]
+    private static partial void LogShared(ILogger logger, int count);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unavailable for the revocation list ({Operation}, {Error}); the in-memory copy is used")]
     private static partial void LogRedisUnavailable(ILogger logger, string operation, string error);
+}
+
+/// <summary>Revocations not yet shared through Redis, kept until they are (<c>entry → expiry in Unix ms</c>).</summary>
+public interface IRevocationBacklog
+{
+    Task AddAsync(IReadOnlyList<KeyValuePair<string, long>> entries, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<KeyValuePair<string, long>>> ListAsync(CancellationToken cancellationToken);
+
+    Task RemoveAsync(IReadOnlyList<string> entries, CancellationToken cancellationToken);
+}
+
+/// <summary>The backlog of a process that only validates (it revokes nothing): memory is enough.</summary>
+public sealed class InMemoryRevocationBacklog : IRevocationBacklog
+{
+    private readonly ConcurrentDictionary<string, long> _entries = new(StringComparer.Ordinal);
+
+    public Task AddAsync(IReadOnlyList<KeyValuePair<string, long>> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        foreach (var (entry, until) in entries)
+        {
+            _entries[entry] = until;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<KeyValuePair<string, long>>> ListAsync(CancellationToken cancellationToken)
+        => Task.FromResult<IReadOnlyList<KeyValuePair<string, long>>>([.. _entries]);
+
+    public Task RemoveAsync(IReadOnlyList<string> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        foreach (var entry in entries)
+        {
+            _entries.TryRemove(entry, out _);
+        }
+
+        return Task.CompletedTask;
+    }
 }

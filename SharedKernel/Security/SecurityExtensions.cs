@@ -24,6 +24,8 @@ public static class SecurityExtensions
         services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection("Auth"));
         services.AddHttpClient(JwksSigningKeyStore.HttpClientName);
         services.TryAddSingleton<ISigningKeyStore, JwksSigningKeyStore>();
+        Resilience.CircuitBreakerExtensions.DeclareBreaker(Resilience.CircuitBreakerExtensions.AddCircuitBreakers(services), Resilience.RedisBreaker.Declared);
+        services.TryAddSingleton<IRevocationBacklog, InMemoryRevocationBacklog>();
         services.TryAddSingleton<RevocationList>();
         services.AddHostedService(sp => sp.GetRequiredService<RevocationList>());
 

@@ -91,13 +91,18 @@ public sealed class RedisOutageTests(ChaosSystem system)
             // A logout while Redis is away is known to Patron only, until Redis is back (below).
             (await loggedOutDuringOutage.Client.PostAsync("/auth/logout", null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
             (await loggedOutDuringOutage.Client.GetAsync($"/patrons/{patron.PatronId}")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+
+            // Patron crashes before Redis is back: the logout is in its database, so it is neither forgotten nor let through.
+            await system.App.KillResourceAsync(ResourceNames.PatronApi);
+            await system.App.StartResourceAsync(ResourceNames.PatronApi, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded);
+            (await loggedOutDuringOutage.Client.GetAsync($"/patrons/{patron.PatronId}")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "Patron reloads the unshared revocation at start");
             await system.App.StartResourceAsync(ResourceNames.Redis);
 
             // Once Redis is back the revocation is shared: Lending (behind /loans) and the Gateway deny it too.
             await Poll.UntilAsync(
                 async () => (await loggedOutDuringOutage.Client.GetAsync("/loans")).StatusCode == HttpStatusCode.Unauthorized,
                 TimeSpan.FromSeconds(20),
-                "the logout made during the outage to reach every service");
+                "the logout made during the outage (and kept across Patron's restart) to reach every service");
         }
         finally
         {

@@ -140,7 +140,35 @@ public sealed class DistributedRateLimiterTests(RedisServer redis) : IAsyncLifet
         passed.ShouldBe(22);
     }
 
-    private DistributedRateLimiter Limiter(IConnectionMultiplexer multiplexer)
+    [Fact]
+    public async Task ARedisThatIsConnectedButDoesNotAnswer_CostsARequestAtMostTheCallBound_AndOpensTheBreaker()
+    {
+        _configuration["RateLimits:Login:PermitLimit"] = "1000";
+        var breakers = new Library.SharedKernel.Resilience.CircuitBreakers(_configuration, [Library.SharedKernel.Resilience.RedisBreaker.Declared]);
+        var limiter = Limiter(_multiplexer, breakers, TimeProvider.System);
+        (await limiter.AcquireAsync("Login", Client())).Allowed.ShouldBeTrue();
+
+        // Redis holds every write for 3 s (as a stalled server would), the connection stays up.
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true"))
+        {
+            await admin.GetServers().Single().ExecuteAsync("CLIENT", "PAUSE", "3000", "WRITE");
+        }
+
+        var slowest = TimeSpan.Zero;
+        for (var i = 0; i < 15; i++)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            (await limiter.AcquireAsync("Login", Client())).Allowed.ShouldBeTrue("counted locally meanwhile");
+            var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            slowest = took > slowest ? took : slowest;
+        }
+
+        slowest.ShouldBeLessThan(TimeSpan.FromSeconds(1.5), "bounded by the 250 ms call bound, not Redis's 5 s timeout or the pause");
+        breakers.Snapshot().Single(b => b.Name == "redis").State.ShouldBe("open");
+        await Task.Delay(3000); // let the pause end before the next test
+    }
+
+    private DistributedRateLimiter Limiter(IConnectionMultiplexer multiplexer, Library.SharedKernel.Resilience.CircuitBreakers? breakers = null, TimeProvider? time = null)
     {
         var section = _configuration.GetSection("RateLimits");
         var monitor = new OptionsMonitor<RateLimitOptions>(
@@ -153,7 +181,7 @@ public sealed class DistributedRateLimiterTests(RedisServer redis) : IAsyncLifet
             })], []),
             [new ConfigurationChangeTokenSource<RateLimitOptions>(section)],
             new OptionsCache<RateLimitOptions>());
-        return new DistributedRateLimiter(multiplexer, monitor, _clock, NullLogger<DistributedRateLimiter>.Instance);
+        return new DistributedRateLimiter(multiplexer, monitor, breakers ?? new Library.SharedKernel.Resilience.CircuitBreakers(_configuration, []), time ?? _clock, NullLogger<DistributedRateLimiter>.Instance);
     }
 
     private static string Client() => $"198.51.100.{Random.Shared.Next(1, 255)}-{Guid.NewGuid():N}";

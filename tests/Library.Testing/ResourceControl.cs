@@ -30,7 +30,11 @@ public static partial class ResourceControl
     }
 
     /// <summary>Starts every instance of a stopped (or crashed) resource and waits until it is healthy again.</summary>
-    public static async Task StartResourceAsync(this DistributedApplication app, string name, CancellationToken cancellationToken = default)
+    public static Task StartResourceAsync(this DistributedApplication app, string name, CancellationToken cancellationToken = default)
+        => app.StartResourceAsync(name, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, cancellationToken);
+
+    /// <summary>Starts the resource and waits until its health is at least <paramref name="atLeast"/> (Degraded: it serves, with a dependency down).</summary>
+    public static async Task StartResourceAsync(this DistributedApplication app, string name, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus atLeast, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
         var since = DateTime.UtcNow;
@@ -40,7 +44,7 @@ public static partial class ResourceControl
             throw new InvalidOperationException($"Starting {name} failed: {result.Message}");
         }
 
-        await app.WaitUntilHealthyAsync(name, since, cancellationToken);
+        await app.WaitUntilHealthyAsync(name, since, atLeast, cancellationToken);
     }
 
     /// <summary>
@@ -48,12 +52,15 @@ public static partial class ResourceControl
     /// restart, the reports Aspire holds may still be the ones from before the stop.
     /// </summary>
     public static Task WaitUntilHealthyAsync(this DistributedApplication app, string name, DateTime since, CancellationToken cancellationToken = default)
+        => app.WaitUntilHealthyAsync(name, since, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, cancellationToken);
+
+    public static Task WaitUntilHealthyAsync(this DistributedApplication app, string name, DateTime since, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus atLeast, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
         return app.ResourceNotifications.WaitForResourceAsync(
             name,
             e => e.Snapshot.State?.Text == KnownResourceStates.Running
-                 && e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
+                 && e.Snapshot.HealthStatus >= atLeast
                  && e.Snapshot.HealthReports.All(r => r.LastRunAt >= since),
             cancellationToken);
     }

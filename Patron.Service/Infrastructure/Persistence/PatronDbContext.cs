@@ -24,6 +24,8 @@ public sealed class PatronDbContext(DbContextOptions<PatronDbContext> options) :
 
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 
+    public DbSet<PendingRevocation> PendingRevocations => Set<PendingRevocation>();
+
     /// <summary>Every change of a patron is published, carrying the state borrowers are judged by.</summary>
     protected override IIntegrationEvent? ToIntegrationEvent(IDomainEvent domainEvent) => domainEvent switch
     {
@@ -41,5 +43,11 @@ public sealed class PatronDbContext(DbContextOptions<PatronDbContext> options) :
         modelBuilder.ApplyConfiguration(new AccountConfiguration());
         modelBuilder.ApplyConfiguration(new RefreshTokenConfiguration());
         modelBuilder.ApplyConfiguration(new SigningKeyConfiguration());
+        modelBuilder.Entity<PendingRevocation>(revocation =>
+        {
+            revocation.ToTable("pending_revocations");
+            revocation.HasKey(r => r.Entry);
+            revocation.Property(r => r.Entry).HasMaxLength(200);
+        });
     }
 }

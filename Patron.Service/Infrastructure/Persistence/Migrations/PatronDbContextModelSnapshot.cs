@@ -176,6 +176,23 @@ namespace Library.Patron.Infrastructure.Persistence.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Library.Patron.Infrastructure.Security.PendingRevocation", b =>
+                {
+                    b.Property<string>("Entry")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("entry");
+
+                    b.Property<long>("UntilUnixMs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("until_unix_ms");
+
+                    b.HasKey("Entry")
+                        .HasName("pk_pending_revocations");
+
+                    b.ToTable("pending_revocations", "patron");
+                });
+
             modelBuilder.Entity("Library.Patron.Infrastructure.Security.RefreshToken", b =>
                 {
                     b.Property<byte[]>("TokenHash")
