@@ -47,12 +47,23 @@ public static class ApiDefaults
         return app;
     }
 
-    // A declared Content-Length over the limit is refused before any byte of it is read.
+    // A declared Content-Length over the limit is refused before any byte of it is read; so is a NUL in the path or
+    // the query (no value of this API can hold one, and PostgreSQL cannot store or compare it).
     private static Task RejectOversizedDeclaredBodies(HttpContext context, RequestDelegate next)
     {
+        if (context.Request.Path.Value?.Contains('\0', StringComparison.Ordinal) == true
+            || context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, ProblemCodes.MalformedRequest, "The request could not be read.", "The path or query contains the NUL character.")
+                .ExecuteAsync(context);
+        }
+
         var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
         if (limit is { } max && context.Request.ContentLength > max)
         {
+            // The body is not read, so the connection cannot carry another request: say so, or a client would send
+            // its next request on a connection the server is about to close (and lose it).
+            context.Response.Headers.Connection = "close";
             return Problems.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.", $"The limit is {max} bytes.")
                 .ExecuteAsync(context);
         }

@@ -46,6 +46,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         JsonException j => Problems.Create(StatusCodes.Status400BadRequest, ProblemCodes.MalformedRequest, "The request body is not valid JSON for this operation.", j.Path is null ? null : $"Invalid value at '{j.Path}'."),
         DbUpdateConcurrencyException => Problems.Create(StatusCodes.Status409Conflict, ProblemCodes.ConcurrencyConflict, "The resource was changed by another request; retry."),
 
+        // A uniqueness the use case did not check for itself was taken by a concurrent request a moment before (two
+        // returns of one loan both write its receipt mail): the same race as a version conflict.
+        DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } } =>
+            Problems.Create(StatusCodes.Status409Conflict, ProblemCodes.ConcurrencyConflict, "The resource was changed by another request; retry."),
+
         // Contention, not a fault of the request: a lock not granted in time, a deadlock, a serialization failure.
         PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure }
             or DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure } } =>

@@ -14,6 +14,28 @@ public static class LibraryJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
         options.Converters.Add(new UtcTimestampConverter());
+        options.Converters.Add(new NoNulStringConverter());
+    }
+}
+
+/// <summary>
+/// Refuses a JSON string with U+0000 in it (PostgreSQL cannot store it in text, so it would fail as a 500 at the
+/// first write): reading one is a <see cref="JsonException"/>, which the API answers 400 <c>request.malformed</c>.
+/// </summary>
+public sealed class NoNulStringConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var value = reader.GetString();
+        return value is not null && value.Contains('\0', StringComparison.Ordinal)
+            ? throw new JsonException("Text may not contain the NUL character (\\u0000).")
+            : value;
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value);
     }
 }
 

@@ -36,7 +36,7 @@ public sealed class PlatformEndpointsTests(LibrarySystem system)
     [InlineData("catalog-api", "redis", "patron-api", "rabbitmq-publish")]
     [InlineData("lending-api", "redis", "rabbitmq-publish", "sendgrid")]
     [InlineData("patron-api", "redis", "rabbitmq-publish")]
-    [InlineData("gateway")]
+    [InlineData("gateway", "redis")]
     public async Task HealthCircuits_OnEveryService_ListsItsBreakersClosedWithTheirThresholds_Anonymously(string resource, params string[] expected)
     {
         // Breakers are declared at startup: listed before their first call, so the list is always complete.
@@ -53,7 +53,14 @@ public sealed class PlatformEndpointsTests(LibrarySystem system)
             circuit["state"]!.GetValue<string>().ShouldBeOneOf("closed", "open", "half-open");
 
             // The mail tests make the provider fail on purpose, which may open "sendgrid"; nothing else fails here.
-            if (circuit["name"]!.GetValue<string>() != "sendgrid")
+            if (circuit["name"]!.GetValue<string>() == "redis")
+            {
+                // A request's Redis call is bounded (500 ms): on this shared machine, under the whole suite, one in
+                // a great many may exceed it. That is counted, and must stay rare enough never to open the breaker.
+                circuit["state"]!.GetValue<string>().ShouldBe("closed");
+                circuit["failures"]!.GetValue<long>().ShouldBeLessThanOrEqualTo(Math.Max(5, circuit["successes"]!.GetValue<long>() / 100));
+            }
+            else if (circuit["name"]!.GetValue<string>() != "sendgrid")
             {
                 circuit["state"]!.GetValue<string>().ShouldBe("closed");
                 circuit["failures"]!.GetValue<long>().ShouldBe(0);
