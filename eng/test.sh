@@ -19,6 +19,7 @@ phase build
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Two test projects at a time: each starts real servers (most, a whole system) on 2 cores.
+rm -f "tests/EndToEnd.Tests/bin/$configuration/net10.0/fuzz-summary.txt"   # written by this run's fuzzer only
 dotnet test --solution Library.Aspire.sln -c "$configuration" --no-build --max-parallel-test-modules 2 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 phase tests
@@ -29,6 +30,10 @@ printf '  %s\n' "${phases[@]}"
 echo "Test projects (each one's own wall time; two run at once):"
 grep -a -E '^\s+/.*\.Tests\.dll \(net10\.0\|x64\) (passed|failed)' "$log" | sed -E 's#^\s+/.*/([A-Za-z.]+)\.dll \(net10\.0\|x64\) (passed|failed( with [0-9]+ error\(s\))?) \(([^)]*)\)$#  \1 \2 \4#' | sort -u
 echo "Total: $(( $(date +%s) - started )) s"
+fuzz_summary="tests/EndToEnd.Tests/bin/$configuration/net10.0/fuzz-summary.txt"
+if [ -f "$fuzz_summary" ]; then
+  cat "$fuzz_summary"
+fi
 
 # The runner's own summary ("succeeded: N", "failed: N") is turned into the one line CI reads.
 passed=$(grep -a -E '^\s+succeeded: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)

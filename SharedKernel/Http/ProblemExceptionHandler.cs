@@ -58,6 +58,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         NpgsqlException { IsTransient: true } or TimeoutException or HttpRequestException
             or Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException =>
             Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.DependencyUnavailable, "A dependency is unavailable; retry later."),
+
+        // The same, wrapped: EF Core reports a transient database failure as "an exception … likely due to a
+        // transient failure" (InvalidOperationException) around the NpgsqlException (found by killing PostgreSQL).
+        _ when Messaging.TransientFailures.IsTransient(exception) =>
+            Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.DependencyUnavailable, "A dependency is unavailable; retry later."),
         _ => null,
     };
 
