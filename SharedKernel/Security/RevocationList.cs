@@ -24,6 +24,7 @@ public sealed partial class RevocationList(
 {
     private readonly Resilience.CircuitBreaker _breaker = breakers.Get(Resilience.RedisBreaker.Declared.Name, Resilience.RedisBreaker.Declared.Defaults, Resilience.RedisBreaker.Declared.IsFailure);
     private readonly CancellationTokenSource _stopping = new();
+    private volatile bool _subscribed;
 
     public const string SetKey = "auth:revoked";
     public static readonly RedisChannel Channel = RedisChannel.Literal("auth:revocations");
@@ -177,20 +178,30 @@ public sealed partial class RevocationList(
             }
         };
 
-        try
-        {
-            await redis.GetSubscriber().SubscribeAsync(Channel, (_, message) => Apply(message));
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            // The multiplexer re-subscribes by itself once Redis is back.
-            LogRedisUnavailable(logger, "subscribe", e.GetType().Name);
-        }
-
+        await SubscribeAsync();
         await LoadSnapshotAsync();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await _stopping.CancelAsync();
+
+    /// <summary>
+    /// Subscribes to the revocation channel. Once subscribed the multiplexer keeps the subscription across
+    /// reconnects; a process that started while Redis was not up yet subscribes from the retry loop instead.
+    /// </summary>
+    private async Task<bool> SubscribeAsync()
+    {
+        try
+        {
+            await redis.GetSubscriber().SubscribeAsync(Channel, (_, message) => Apply(message));
+            _subscribed = true;
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            LogRedisUnavailable(logger, "subscribe", e.GetType().Name);
+            return false;
+        }
+    }
 
     public void Dispose() => _stopping.Dispose();
 
@@ -209,6 +220,11 @@ public sealed partial class RevocationList(
             catch (OperationCanceledException)
             {
                 return;
+            }
+
+            if (!_subscribed && redis.IsConnected && await SubscribeAsync())
+            {
+                await LoadSnapshotAsync();
             }
 
             if (!_unsynced.IsEmpty && redis.IsConnected)

@@ -18,23 +18,35 @@ public sealed class RedisOutageTests(ChaosSystem system)
         (await system.Gateway.GetAsync($"/books/{book}")).StatusCode.ShouldBe(HttpStatusCode.OK);
 
         await system.App.StopResourceAsync(ResourceNames.Redis);
-
-        for (var i = 0; i < 30; i++)
+        try
         {
-            using var read = await system.Gateway.GetAsync($"/books/{book}");
-            read.StatusCode.ShouldBe(HttpStatusCode.OK);
-            using var list = await system.Gateway.GetAsync($"/books?title={marker}");
-            list.StatusCode.ShouldBe(HttpStatusCode.OK);
+            for (var i = 0; i < 30; i++)
+            {
+                using var read = await system.Gateway.GetAsync($"/books/{book}");
+                read.StatusCode.ShouldBe(HttpStatusCode.OK);
+                using var list = await system.Gateway.GetAsync($"/books?title={marker}");
+                list.StatusCode.ShouldBe(HttpStatusCode.OK);
+            }
+
+            await AddBookAsync($"Second {marker}");
+            (await ListAsync(marker)).Count.ShouldBe(2);
+            var ready = await system.Gateway.GetAsync("/health/ready");
+            ready.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
+            await Poll.UntilAsync(
+                async () =>
+                {
+                    (await system.Gateway.GetAsync($"/books/{book}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+                    return await RedisBreakerAsync() == "open";
+                },
+                TimeSpan.FromSeconds(15),
+                "Catalog's redis breaker to open");
+        }
+        finally
+        {
+            await system.App.StartResourceAsync(ResourceNames.Redis);
         }
 
-        await AddBookAsync($"Second {marker}");
-        (await ListAsync(marker)).Count.ShouldBe(2);
-        var ready = await system.Gateway.GetAsync("/health/ready");
-        ready.StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
-        (await RedisBreakerAsync()).ShouldBe("open");
-
-        await system.App.StartResourceAsync(ResourceNames.Redis);
         await using var redis = await ConnectionMultiplexer.ConnectAsync((await system.App.GetConnectionStringAsync(ResourceNames.Redis))!);
         var server = redis.GetServers().Single();
         var deadline = DateTime.UtcNow.AddSeconds(30);
