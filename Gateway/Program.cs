@@ -25,10 +25,8 @@ builder.Services.AddReverseProxy()
     .AddServiceDiscoveryDestinationResolver();
 
 // A probe is one attempt with its own timeout: no retries, and no breaker shared by the three services' probes.
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers (experimental): drops the standard handler ServiceDefaults gives every client.
 builder.Services.AddHttpClient(DownstreamHealthCheck.HttpClientName, client => client.Timeout = DownstreamHealthCheck.ProbeTimeout)
-    .RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+    .WithoutStandardResilience();
 DownstreamHealthCheck.AddDownstreamHealthChecks(builder.Services.AddHealthChecks(), builder.Configuration);
 
 // X-Forwarded-For is honoured only from configured proxies in front of the gateway (none by default). With no

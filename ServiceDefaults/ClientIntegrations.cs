@@ -109,4 +109,15 @@ public static class ClientIntegrations
             }
         }
     }
+
+    /// <summary>
+    /// Drops the standard resilience handler ServiceDefaults gives every client, for a client that brings its own
+    /// policy (a breaker outside its attempt timeouts) or must make exactly one attempt (a health probe).
+    /// </summary>
+    public static Microsoft.Extensions.DependencyInjection.IHttpClientBuilder WithoutStandardResilience(this Microsoft.Extensions.DependencyInjection.IHttpClientBuilder builder)
+    {
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental; this is its one use.
+        return builder.RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+    }
 }

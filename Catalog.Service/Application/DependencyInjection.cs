@@ -29,13 +29,11 @@ public static class DependencyInjection
         // The breaker is outside the retries and their per-attempt timeout, so a Patron that does not answer (a
         // hung process; a stopped one behind the orchestrator's proxy) counts as failing: it opens, and borrows
         // are refused with 503 at once instead of each waiting for the timeouts.
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers (experimental): drops the standard handler ServiceDefaults gives every client.
         services.AddHttpClient<PatronEligibilityClient>(client => client.BaseAddress = new Uri($"http://{ResourceNames.PatronApi}"))
             .ForwardCallerToken()
-            .RemoveAllResilienceHandlers()
+            .WithoutStandardResilience()
             .AddCircuitBreaker(ResourceNames.PatronApi)
             .AddPatronCallTimeouts();
-#pragma warning restore EXTEXP0001
         services.AddOutboxRelay<CatalogDbContext>();
         services.AddIntegrationEventConsumer<CatalogDbContext>(Consumer)
             .Handle<LoanCreated, LoanEventsHandler>()

@@ -245,13 +245,13 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
     }
 
     /// <summary>Handles the message in one transaction with its inbox row; returns when it is done (now or before, or not ours), throws to retry.</summary>
-    internal async Task<bool> HandleAsync(BasicDeliverEventArgs delivery, CancellationToken cancellationToken)
+    internal async Task HandleAsync(BasicDeliverEventArgs delivery, CancellationToken cancellationToken)
     {
         var envelope = JsonSerializer.Deserialize<IntegrationEventEnvelope>(delivery.Body.Span, OutboxMessage.JsonOptions);
         if (envelope is null || !subscriptions.TryGet(envelope.Type, out var eventType, out var dispatch))
         {
             LogUnknownMessage(logger, delivery.BasicProperties.Type ?? "?");
-            return true;
+            return;
         }
 
         var integrationEvent = envelope.Data.Deserialize(eventType, OutboxMessage.JsonOptions)
@@ -268,7 +268,7 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
         var first = await db.Database.ExecuteSqlRawAsync(_inboxInsert, [consumer, envelope.Id, envelope.Type, timeProvider.UtcNowMicroseconds()], cancellationToken);
         if (first == 0)
         {
-            return true; // handled before: the inbox says so
+            return; // handled before: the inbox says so
         }
 
         MessageContext.Current = (envelope.CorrelationId, envelope.Id);
@@ -286,8 +286,6 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
         {
             await invalidations.FlushAsync();
         }
-
-        return true;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

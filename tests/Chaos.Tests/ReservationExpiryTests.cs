@@ -16,7 +16,14 @@ public sealed class ReservationExpiryTests(ChaosSystem system)
     {
         var patron = await system.RegisterPatronAsync();
         var book = await system.AddBookAsync();
+        var applied = await system.CountLogLinesAsync(ResourceNames.CatalogApi, "Configuration from etcd applied");
         await system.PutConfigurationAsync("/library/catalog/Catalog/ReservationTtl", "00:00:02");
+
+        // The shorter TTL must reach Catalog before the borrow (a reservation older than it is released at once).
+        await Poll.UntilAsync(
+            async () => await system.CountLogLinesAsync(ResourceNames.CatalogApi, "Configuration from etcd applied") > applied,
+            TimeSpan.FromSeconds(10),
+            "Catalog to apply the shorter reservation TTL");
         try
         {
             await ExpireWhileLendingIsDownAsync(patron, book);
@@ -33,8 +40,6 @@ public sealed class ReservationExpiryTests(ChaosSystem system)
 
     private async Task ExpireWhileLendingIsDownAsync(string patron, string book)
     {
-        // Let the shorter TTL reach Catalog before the borrow (a reservation older than it is released at once).
-        await Task.Delay(TimeSpan.FromSeconds(1));
         await system.App.StopResourceAsync(ResourceNames.LendingApi);
 
         var operation = await system.BorrowAsync(book, patron);

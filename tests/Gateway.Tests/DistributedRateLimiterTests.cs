@@ -1,4 +1,5 @@
 using Library.Gateway.RateLimiting;
+using Library.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -153,7 +154,21 @@ public sealed class DistributedRateLimiterTests(RedisServer redis) : IAsyncLifet
         const string spin = "local s = redis.call('TIME') local start = tonumber(s[1]) * 1000000 + tonumber(s[2]) "
             + "while true do local n = redis.call('TIME') if tonumber(n[1]) * 1000000 + tonumber(n[2]) - start > 7000000 then break end end return 1";
         var busy = admin.GetDatabase().ScriptEvaluateAsync(spin);
-        await Task.Delay(200); // the script has started
+        await Poll.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await _multiplexer.GetDatabase().PingAsync().WaitAsync(TimeSpan.FromMilliseconds(100));
+                    return false;
+                }
+                catch (TimeoutException)
+                {
+                    return true; // Redis no longer answers: the script runs
+                }
+            },
+            TimeSpan.FromSeconds(5),
+            "the script to hold Redis");
         var slowest = TimeSpan.Zero;
         for (var i = 0; i < 15; i++)
         {
