@@ -60,7 +60,16 @@ public sealed partial class JwksSigningKeyStore(IHttpClientFactory httpClientFac
         {
             snapshot = _snapshot;
             var stillNeeded = snapshot.FetchedAt == long.MinValue || (kid is not null && !snapshot.Kids.Contains(kid));
-            if (stillNeeded && UntilNextFetchAllowed() <= TimeSpan.Zero)
+            var notYet = UntilNextFetchAllowed();
+            if (stillNeeded && notYet > TimeSpan.Zero && notYet <= options.Value.JwksFetchTimeout)
+            {
+                // A fetch (a background refresh, say) began a moment ago, perhaps before the key was created: wait
+                // for the next allowed one rather than answer with what that fetch found.
+                await Task.Delay(notYet, timeProvider, cancellationToken);
+                notYet = TimeSpan.Zero;
+            }
+
+            if (stillNeeded && notYet <= TimeSpan.Zero)
             {
                 using var timeout = new CancellationTokenSource(options.Value.JwksFetchTimeout, timeProvider);
                 using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);

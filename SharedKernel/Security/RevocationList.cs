@@ -20,7 +20,7 @@ public sealed partial class RevocationList(
     IRevocationBacklog backlog,
     Resilience.CircuitBreakers breakers,
     TimeProvider timeProvider,
-    ILogger<RevocationList> logger) : IHostedService, IDisposable
+    ILogger<RevocationList> logger) : IHostedService
 {
     private readonly Resilience.CircuitBreaker _breaker = breakers.Get(Resilience.RedisBreaker.Declared.Name, Resilience.RedisBreaker.Declared.Defaults, Resilience.RedisBreaker.Declared.IsFailure);
     private readonly CancellationTokenSource _stopping = new();
