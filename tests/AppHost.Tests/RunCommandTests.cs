@@ -111,6 +111,7 @@ public sealed partial class RunCommandTests
                 WorkingDirectory = Path.Combine(root, "AppHost"),
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
+                RedirectStandardInput = true, // nothing of the run reads the test host's stdin
                 UseShellExecute = false,
             };
             info.ArgumentList.Add(Path.Combine(root, "AppHost", "bin", configuration, "net10.0", "Library.AppHost.dll"));
@@ -128,6 +129,7 @@ public sealed partial class RunCommandTests
             info.Environment.Remove("LIBRARY_ADMIN_PASSWORD");
             info.Environment.Remove("LIBRARY_ADMIN_EMAIL");
             _process = Process.Start(info)!;
+            _process.StandardInput.Close();
             _process.OutputDataReceived += (_, e) => Add(_output, e.Data);
             _process.ErrorDataReceived += (_, e) => Add(_errors, e.Data);
             _process.BeginOutputReadLine();
@@ -220,10 +222,24 @@ public sealed partial class RunCommandTests
         public void Dispose()
         {
             // A failed assertion must not leave the system running.
+            // Whatever the run still has (also after a SIGKILL of the AppHost, when the orchestrator failed to clean up)
+            // is recorded first, then asked to stop, then ended by PID.
+            var processes = ProcessesOfTheRun();
             if (!_process.HasExited)
             {
                 Signal(SIGTERM);
                 _process.WaitForExit(TimeSpan.FromMinutes(1));
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (processes.Any(p => Directory.Exists($"/proc/{p}")) && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+
+            foreach (var pid in ProcessesOfTheRun())
+            {
+                ResourceControl.KillTree(pid);
             }
 
             _process.Dispose();

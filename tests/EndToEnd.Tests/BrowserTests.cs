@@ -16,25 +16,52 @@ public sealed class BrowserTests(LibrarySystem system) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _playwright = await Playwright.CreateAsync();
+        // Bounded: on a fresh machine this is the driver's first start, and nothing here may hang the test run.
+        _playwright = await Playwright.CreateAsync().WaitAsync(TimeSpan.FromMinutes(1));
 
         // Playwright's own browser download cannot reach the internet here: Debian's chromium is the browser.
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
+            Timeout = 60_000,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_browser is not null)
+        try
         {
-            await _browser.DisposeAsync();
+            if (_browser is not null)
+            {
+                await _browser.CloseAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            }
+        }
+        catch (TimeoutException)
+        {
         }
 
         _playwright?.Dispose();
+
+        // The driver and its Chromium are this test host's children: none may outlive the class.
+        foreach (var pid in ResourceControl.ProcessTree(Environment.ProcessId).Skip(1).Where(IsBrowserProcess))
+        {
+            ResourceControl.KillTree(pid);
+        }
+    }
+
+    private static bool IsBrowserProcess(int pid)
+    {
+        try
+        {
+            var command = File.ReadAllText($"/proc/{pid}/cmdline");
+            return command.Contains("chromium", StringComparison.Ordinal) || command.Contains("playwright", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     [Fact]

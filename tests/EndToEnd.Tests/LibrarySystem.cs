@@ -43,7 +43,11 @@ public sealed class LibrarySystem : IAsyncLifetime
             "--Replicas:gateway=2", "--Replicas:catalog-api=2",
             $"--Telemetry:Endpoint={Telemetry.Endpoint}", "--Telemetry:Protocol=http/protobuf",
         ]);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync(SecondGateway);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(SecondGateway, timeout.Token);
+        }
+
         GatewayAddress = _app.GetEndpoint(ResourceNames.Gateway);
         SecondGatewayAddress = _app.GetEndpoint(SecondGateway);
         Admin = await GatewayClients.SignInAsAdminAsync(GatewayAddress);
@@ -61,7 +65,7 @@ public sealed class LibrarySystem : IAsyncLifetime
         Admin?.Dispose();
         if (_app is not null)
         {
-            await _app.DisposeAsync();
+            await _app.ShutDownAsync();
         }
 
         await Telemetry.DisposeAsync();

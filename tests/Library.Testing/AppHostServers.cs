@@ -42,7 +42,7 @@ public abstract class AppHostServers(params string[] servers) : IAsyncDisposable
     {
         if (_app is not null)
         {
-            await _app.DisposeAsync();
+            await _app.ShutDownAsync();
         }
 
         GC.SuppressFinalize(this);

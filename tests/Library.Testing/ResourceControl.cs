@@ -17,6 +17,8 @@ public static partial class ResourceControl
     public static async Task StopResourceAsync(this DistributedApplication app, string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
+        using var bound = Bounded(cancellationToken);
+        cancellationToken = bound.Token;
         var result = await app.ResourceCommands.ExecuteCommandAsync(Resource(app, name), KnownResourceCommands.StopCommand, cancellationToken);
         if (!result.Success)
         {
@@ -37,6 +39,8 @@ public static partial class ResourceControl
     public static async Task StartResourceAsync(this DistributedApplication app, string name, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus atLeast, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
+        using var bound = Bounded(cancellationToken);
+        cancellationToken = bound.Token;
         var since = DateTime.UtcNow;
         var result = await app.ResourceCommands.ExecuteCommandAsync(Resource(app, name), KnownResourceCommands.StartCommand, cancellationToken);
         if (!result.Success)
@@ -54,15 +58,23 @@ public static partial class ResourceControl
     public static Task WaitUntilHealthyAsync(this DistributedApplication app, string name, DateTime since, CancellationToken cancellationToken = default)
         => app.WaitUntilHealthyAsync(name, since, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, cancellationToken);
 
-    public static Task WaitUntilHealthyAsync(this DistributedApplication app, string name, DateTime since, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus atLeast, CancellationToken cancellationToken = default)
+    public static async Task WaitUntilHealthyAsync(this DistributedApplication app, string name, DateTime since, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus atLeast, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
-        return app.ResourceNotifications.WaitForResourceAsync(
-            name,
-            e => e.Snapshot.State?.Text == KnownResourceStates.Running
-                 && e.Snapshot.HealthStatus >= atLeast
-                 && e.Snapshot.HealthReports.All(r => r.LastRunAt >= since),
-            cancellationToken);
+        using var bound = Bounded(cancellationToken);
+        try
+        {
+            await app.ResourceNotifications.WaitForResourceAsync(
+                name,
+                e => e.Snapshot.State?.Text == KnownResourceStates.Running
+                     && e.Snapshot.HealthStatus >= atLeast
+                     && e.Snapshot.HealthReports.All(r => r.LastRunAt >= since),
+                bound.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{name} was not {atLeast} within {WaitBound.TotalMinutes} min (state {await app.StateOfAsync(name)}).");
+        }
     }
 
     /// <summary>
@@ -72,6 +84,8 @@ public static partial class ResourceControl
     public static async Task KillResourceAsync(this DistributedApplication app, string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
+        using var bound = Bounded(cancellationToken);
+        cancellationToken = bound.Token;
         foreach (var id in await InstanceIdsAsync(app, name))
         {
             var pid = ProcessId(app, id) ?? throw new InvalidOperationException($"{id} has no process.");
@@ -219,6 +233,17 @@ public static partial class ResourceControl
                 yield return int.Parse(child, System.Globalization.CultureInfo.InvariantCulture);
             }
         }
+    }
+
+    /// <summary>How long any wait here may take when the caller set no bound of its own: a resource that never comes
+    /// back fails its test instead of hanging the test run.</summary>
+    public static TimeSpan WaitBound { get; } = TimeSpan.FromMinutes(3);
+
+    private static CancellationTokenSource Bounded(CancellationToken cancellationToken)
+    {
+        var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(WaitBound);
+        return bound;
     }
 
     private static IResource Resource(DistributedApplication app, string name)

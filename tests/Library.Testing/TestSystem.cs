@@ -81,9 +81,19 @@ public static class TestSystem
         }
 
         var app = await StartAsync(builder, waitFor: null, cancellationToken);
-        foreach (var resource in builder.Resources.Where(r => r is not ParameterResource))
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(4));
+        try
         {
-            await app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, cancellationToken);
+            foreach (var resource in builder.Resources.Where(r => r is not ParameterResource))
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, timeout.Token);
+            }
+        }
+        catch
+        {
+            await app.ShutDownAsync();
+            throw;
         }
 
         return app;
@@ -135,7 +145,7 @@ public static class TestSystem
         }
         catch
         {
-            await app.DisposeAsync();
+            await app.ShutDownAsync();
             throw;
         }
     }
