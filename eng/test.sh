@@ -20,6 +20,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Two test projects at a time: each starts real servers (most, a whole system) on 2 cores.
 rm -f "tests/EndToEnd.Tests/bin/$configuration/net10.0/fuzz-summary.txt"   # written by this run's fuzzer only
+rm -f "tests/Chaos.Tests/bin/$configuration/net10.0/chaos-under-load.md"   # this run's chaos under load only
 rm -rf TestResults   # hang dumps and their lists of running tests, this run's only
 # A module that runs past its deadline is dumped, the tests still running are named, and it is ended: a hang costs
 # one module's deadline, never the CI's whole limit. The run as a whole has a deadline too, for a hang outside any
@@ -79,6 +80,10 @@ for hang in TestResults/*_hang.log; do
   echo "HUNG past ${module_timeout}: $(basename "$hang" _hang.log); tests still running (elapsed, name):"
   sed 's/^/  /' "$hang"
 done
+chaos_report="tests/Chaos.Tests/bin/$configuration/net10.0/chaos-under-load.md"
+if [ -f "$chaos_report" ]; then
+  cat "$chaos_report"
+fi
 fuzz_summary="tests/EndToEnd.Tests/bin/$configuration/net10.0/fuzz-summary.txt"
 if [ -f "$fuzz_summary" ]; then
   cat "$fuzz_summary"

@@ -27,16 +27,35 @@ public sealed class ChaosSystem : IAsyncLifetime
 
     public HttpClient Gateway { get; private set; } = null!;
 
+    public const string SecondGateway = $"{ResourceNames.Gateway}-2";
+
     public Uri GatewayAddress => App.GetEndpoint(ResourceNames.Gateway);
+
+    /// <summary>The second of two Gateways (same Redis, same services): one of them can be killed while clients go on.</summary>
+    public Uri SecondGatewayAddress => App.GetEndpoint(SecondGateway);
+
+    /// <summary>A fresh access token of the librarian (valid 15 minutes), for a client of its own.</summary>
+    public async Task<string> SignInLibrarianAsync()
+    {
+        var librarian = _librarian ?? throw new InvalidOperationException("Not started.");
+        using var again = await GatewayClients.SignInAsync(GatewayAddress, librarian.Email, librarian.Password);
+        return again.AccessToken;
+    }
 
     public async ValueTask InitializeAsync()
     {
         _app = await TestSystem.StartAsync(
         [
+            "--Replicas:gateway=2",
             "--ServiceEnvironment:catalog-api:Resilience__Breakers__patron-api__MinimumThroughput=3",
             "--ServiceEnvironment:catalog-api:Resilience__Breakers__patron-api__BreakDuration=00:00:02",
             "--ServiceEnvironment:catalog-api:Catalog__ReaperInterval=00:00:00.500",
         ]);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(SecondGateway, timeout.Token);
+        }
+
         using var admin = await GatewayClients.SignInAsAdminAsync(GatewayAddress);
         _librarian = await GatewayClients.NewStaffAsync(GatewayAddress, admin.Client);
         Gateway = _librarian.Client;
@@ -47,7 +66,7 @@ public sealed class ChaosSystem : IAsyncLifetime
         _librarian?.Dispose();
         if (_app is not null)
         {
-            await _app.DisposeAsync();
+            await _app.ShutDownAsync();
         }
     }
 

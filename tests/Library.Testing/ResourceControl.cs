@@ -193,6 +193,19 @@ public static partial class ResourceControl
         return [.. app.Services.GetRequiredService<DistributedApplicationModel>().Resources];
     }
 
+    /// <summary>Sends a signal to every process of every instance of the resource and their descendants (e.g. SIGSTOP to freeze it, SIGCONT to thaw it).</summary>
+    public static async Task SignalResourceAsync(this DistributedApplication app, string name, int signal)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        foreach (var id in await InstanceIdsAsync(app, name))
+        {
+            foreach (var member in ProcessTree(ProcessId(app, id) ?? throw new InvalidOperationException($"{id} has no process.")))
+            {
+                _ = Kill(member, signal);
+            }
+        }
+    }
+
     /// <summary>SIGKILL of a process and all its descendants, all at once.</summary>
     public static void KillTree(int pid)
     {

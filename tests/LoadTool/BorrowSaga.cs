@@ -275,6 +275,9 @@ internal static class BorrowSaga
         return needed + Math.Max(2, (needed + 9) / 10);
     }
 
+    /// <summary>How long after the measured window the CPU reading waits for the sagas it started to finish.</summary>
+    public static readonly TimeSpan SagaCpuTail = TimeSpan.FromSeconds(3);
+
     public static async Task<int> RunAsync(Options options, string[] args, TextWriter log, CancellationTokenSource abort)
     {
         int borrows = PlannedBorrows(options);
@@ -320,7 +323,11 @@ internal static class BorrowSaga
         log.WriteLine(
             $"running: borrow saga, open loop at {options.Rate!.Value.ToString("0.###", CultureInfo.InvariantCulture)} borrows/s, " +
             $"{options.Connections} connections, {Options.FormatDuration(options.Warmup)} warm-up + {Options.FormatDuration(options.Duration)} measured");
-        var summary = await LoadRunner.RunAsync(options, 1, stats => new SagaConnection(options, state, stats, abort.Token), log, abort.Token);
+        // CPU: the measured window plus a tail for the sagas it started (they take well under a second when healthy),
+        // read before polling begins so that the polling's own requests are not charged to the sagas.
+        var cpu = await CpuMeter.PrepareAsync(options, log, abort.Token);
+        var summary = await LoadRunner.RunAsync(options, 1, stats => new SagaConnection(options, state, stats, abort.Token), cpu?.Meter, SagaCpuTail, log, abort.Token);
+        summary.IdleCpu = cpu?.Idle;
 
         var measured = new List<SagaOperation>();
         foreach (var op in state.Operations)
@@ -557,6 +564,7 @@ internal static class BorrowSaga
         w.WriteLine(string.Create(ci, $"started      : {o.Started} ({(seconds > 0 ? o.Started / seconds : 0):0.0}/s)")
             + (state.AcceptedWithoutId > 0 ? $"; +{state.AcceptedWithoutId} 202s without an operation id" : string.Empty));
         w.WriteLine($"borrowed     : {o.Borrowed}");
+        s.Cpu?.Write(w, "saga", o.Borrowed, s.IdleCpu);
         w.WriteLine($"released     : {o.Released}" + (o.FailureReasons.Count == 0
             ? string.Empty
             : "  (" + string.Join(", ", o.FailureReasons.OrderByDescending(kv => kv.Value).Select(kv => $"\"{kv.Key}\": {kv.Value}")) + ")"));

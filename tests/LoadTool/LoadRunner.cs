@@ -133,15 +133,17 @@ internal static class LoadRunner
     private const long Stop = long.MinValue;
 
     public static Task<RunSummary> RunAsync(
-        Options options, RequestPlan plan, IdPools pools, TextWriter log, CancellationToken abort)
-        => RunAsync(options, plan.Entries.Length, stats => new VirtualConnection(options, plan, pools, stats, abort), log, abort);
+        Options options, RequestPlan plan, IdPools pools, CpuMeter? cpu, TextWriter log, CancellationToken abort)
+        => RunAsync(options, plan.Entries.Length, stats => new VirtualConnection(options, plan, pools, stats, abort), cpu, TimeSpan.Zero, log, abort);
 
     /// <summary>
     /// Runs warm-up and measured window over <see cref="Options.Connections"/> connections made by
     /// <paramref name="connect"/>, which record into the collector they are given (<paramref name="entries"/> entries).
+    /// With a <paramref name="cpu"/> meter, the run's processes' CPU is read when the measured window starts and
+    /// <paramref name="cpuTail"/> after it ends (the tail lets asynchronous work the window started finish).
     /// </summary>
     public static async Task<RunSummary> RunAsync(
-        Options options, int entries, Func<StatsCollector, ILoadConnection> connect, TextWriter log, CancellationToken abort)
+        Options options, int entries, Func<StatsCollector, ILoadConnection> connect, CpuMeter? cpu, TimeSpan cpuTail, TextWriter log, CancellationToken abort)
     {
         // Latency can include queueing for the whole run in open-loop mode; size the histograms for that.
         long highestMicros = (long)(options.Warmup + options.Duration + (3 * options.Timeout)).TotalMicroseconds + 60_000_000;
@@ -163,6 +165,14 @@ internal static class LoadRunner
         using var onAbort = abort.Register(() => Interlocked.CompareExchange(ref abortedAt.Value, Stopwatch.GetTimestamp(), 0));
         using var progressStop = new CancellationTokenSource();
         var progress = ReportProgressAsync(options, stats, t0, measureStart, end, log, progressStop.Token);
+        CpuReading? cpuAtStart = null;
+        var cpuWindow = cpu is null ? Task.CompletedTask : Task.Run(
+            async () =>
+            {
+                await DelayUntilAsync(measureStart, abort);
+                cpuAtStart = cpu.Read();
+            },
+            CancellationToken.None);
         long stoppedAt;
         try
         {
@@ -214,6 +224,18 @@ internal static class LoadRunner
         }
 
         var summary = stats.Merge();
+        await cpuWindow;
+        if (cpu is not null && cpuAtStart is not null)
+        {
+            if (cpuTail > TimeSpan.Zero && !abort.IsCancellationRequested)
+            {
+                log.WriteLine($"cpu: waiting {Options.FormatDuration(cpuTail)} for work the window started to finish");
+                await DelayUntilAsync(Stopwatch.GetTimestamp() + ToTicks(cpuTail), abort);
+            }
+
+            summary.Cpu = cpu.Read().Since(cpuAtStart);
+        }
+
         summary.StartedAt = startedAt;
         summary.Interrupted = abort.IsCancellationRequested;
         summary.MeasuredSeconds = Math.Max(0, Stopwatch.GetElapsedTime(measureStart, Math.Max(measureStart, stoppedAt)).TotalSeconds);
@@ -221,6 +243,21 @@ internal static class LoadRunner
     }
 
     private static long ToTicks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
+
+    private static async Task DelayUntilAsync(long timestamp, CancellationToken abort)
+    {
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        if (wait > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(wait, abort);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
 
     private static async Task ClosedLoopAsync(
         ILoadConnection connection, long firstStart, long measureStart, long end, CancellationToken abort)

@@ -112,6 +112,10 @@ internal sealed class Options
           --loan-id-file FILE      loan ids, one per line (loans are never seeded; without this file
                                    entries using {loanId} are disabled with a warning)
 
+        CPU (every process of the AppHost run and their descendants, from /proc; on by default):
+          --cpu-apphost PID        the AppHost run to measure (default: the only one running)
+          --no-cpu                 do not measure CPU
+
         Output:
           --json FILE              also write a machine-readable summary
           -h, --help               show this help
@@ -160,6 +164,12 @@ internal sealed class Options
     public bool AllowRemote { get; private set; }
 
     public bool ShowHelp { get; private set; }
+
+    /// <summary>Measure the CPU time of the run's processes (<see cref="CpuMeter"/>).</summary>
+    public bool MeasureCpu { get; private set; } = true;
+
+    /// <summary>The AppHost whose run is measured; null: the only one running.</summary>
+    public int? CpuAppHost { get; private set; }
 
     public Scenario Scenario { get; private set; } = Scenario.Http;
 
@@ -311,6 +321,12 @@ internal sealed class Options
                     break;
                 case "--settle":
                     o.Settle = ParseDuration(name, Value());
+                    break;
+                case "--no-cpu":
+                    o.MeasureCpu = false;
+                    break;
+                case "--cpu-apphost":
+                    o.CpuAppHost = ParseInt(name, Value(), 2, int.MaxValue);
                     break;
                 default:
                     throw new UsageException($"unknown argument '{arg}'");

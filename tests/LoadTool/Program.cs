@@ -93,7 +93,9 @@ internal static class Program
         log.WriteLine(
             $"running: {(options.Mode == LoadMode.Closed ? "closed loop" : $"open loop at {options.Rate} req/s")}, " +
             $"{options.Connections} connections, {Options.FormatDuration(options.Warmup)} warm-up + {Options.FormatDuration(options.Duration)} measured");
-        var summary = await LoadRunner.RunAsync(options, plan, pools, log, abort.Token);
+        var cpu = await CpuMeter.PrepareAsync(options, log, abort.Token);
+        var summary = await LoadRunner.RunAsync(options, plan, pools, cpu?.Meter, log, abort.Token);
+        summary.IdleCpu = cpu?.Idle;
 
         string commandLine = Report.CommandLine(args);
         Report.WriteText(Console.Out, options, plan, pools, warnings, summary, commandLine);

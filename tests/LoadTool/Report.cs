@@ -36,6 +36,7 @@ internal static class Report
         w.WriteLine($"started      : {s.StartedAt:yyyy-MM-dd HH:mm:ss}Z{(s.Interrupted ? "  (INTERRUPTED - partial results)" : string.Empty)}");
         w.WriteLine();
         WriteRunText(w, options, s);
+        s.Cpu?.Write(w, "request", s.Requests, s.IdleCpu);
         w.WriteLine();
         int nameWidth = Math.Max(12, plan.Entries.Max(e => e.Name.Length));
         w.WriteLine($"{"entry".PadRight(nameWidth)}  {"weight",7} {"share",7} {"count",9} {"errors",8} {"p50 ms",10} {"p99 ms",10}");
@@ -182,6 +183,22 @@ internal static class Report
         j.WriteNumber("warmupRequests", s.WarmupRequests);
         j.WriteNumber("notSent", s.NotSent);
         j.WriteNumber("requestsPerSecond", Math.Round(s.RequestsPerSecond, 2));
+        foreach (var (name, usage) in new[] { ("cpuSeconds", s.Cpu), ("idleCpuSeconds", s.IdleCpu) })
+        {
+            if (usage is not null)
+            {
+                j.WriteStartObject(name);
+                j.WriteNumber("windowSeconds", Math.Round(usage.WallSeconds, 3));
+                j.WriteNumber("total", Math.Round(usage.TotalSeconds, 3));
+                j.WriteNumber("loadTool", Math.Round(usage.LoadToolSeconds, 3));
+                foreach (var (resource, seconds) in usage.Seconds.OrderBy(r => r.Key, StringComparer.Ordinal))
+                {
+                    j.WriteNumber(resource, Math.Round(seconds, 3));
+                }
+
+                j.WriteEndObject();
+            }
+        }
 
         j.WriteStartObject("latencyMs");
         j.WriteNumber("count", s.Latency.TotalCount);

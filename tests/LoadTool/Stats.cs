@@ -265,4 +265,10 @@ internal sealed class RunSummary
     public DateTimeOffset StartedAt { get; set; }
 
     public double RequestsPerSecond => MeasuredSeconds > 0 ? Requests / MeasuredSeconds : 0;
+
+    /// <summary>CPU the run's processes spent in the measured window (null when not measured).</summary>
+    public CpuUsage? Cpu { get; set; }
+
+    /// <summary>CPU the run's processes spent while idle just before the load (the baseline), if measured.</summary>
+    public CpuUsage? IdleCpu { get; set; }
 }
