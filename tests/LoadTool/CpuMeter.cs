@@ -71,7 +71,8 @@ internal sealed class CpuMeter
 
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(2), abort);
+            // The set-up's echoes (outbox events, telemetry of the seeding) settle first, or they count as idle.
+            await Task.Delay(TimeSpan.FromSeconds(10), abort);
             log.WriteLine($"cpu: AppHost PID {meter.AppHostPid}; measuring the idle baseline for {IdleWindow.TotalSeconds:0} s");
             var before = meter.Read();
             await Task.Delay(IdleWindow, abort);
@@ -147,7 +148,7 @@ internal sealed class CpuMeter
             return args[3].Replace("-wrapper", string.Empty, StringComparison.Ordinal);
         }
 
-        return Path.GetFileName(args[0]);
+        return Path.GetFileName(args[0]).Split(' ')[0]; // redis-server rewrites its argv to "redis-server HOST:PORT"
     }
 
     private static bool IsDescendantOf(int pid, int ancestor, Dictionary<int, (int Parent, double Seconds)> processes)
