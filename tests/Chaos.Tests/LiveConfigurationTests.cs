@@ -22,12 +22,14 @@ public sealed class LiveConfigurationTests(ChaosSystem system)
 
         (await BorrowFourAsync()).ShouldBe(["borrowed", "borrowed", "borrowed", "released"]);
 
+        // Other chaos tests of this system may have had etcd down before: count this outage's warnings only.
+        var warnedBefore = await CountAsync(Unreachable);
         await system.App.StopResourceAsync(ResourceNames.Etcd);
         try
         {
-            await Poll.UntilAsync(async () => await CountAsync(Unreachable) > 0, TimeSpan.FromSeconds(10), "Lending to notice etcd is gone");
+            await Poll.UntilAsync(async () => await CountAsync(Unreachable) > warnedBefore, TimeSpan.FromSeconds(10), "Lending to notice etcd is gone");
             (await BorrowFourAsync()).ShouldBe(["borrowed", "borrowed", "borrowed", "released"], "the last value read from etcd stays in force");
-            (await CountAsync(Unreachable)).ShouldBe(1, "one warning per outage, not one per retry");
+            (await CountAsync(Unreachable)).ShouldBe(warnedBefore + 1, "one warning per outage, not one per retry");
             using var ready = await system.App.CreateHttpClient(ResourceNames.LendingApi).GetAsync("/health/ready");
             ready.StatusCode.ShouldBe(HttpStatusCode.OK);
             (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");

@@ -124,7 +124,7 @@ internal sealed class SustainedLoad(IReadOnlyList<Uri> gateways, string accessTo
     private HttpClient Client(Uri gateway, IPAddress source)
     {
         var client = GatewayClients.Create(gateway, accessToken, source);
-        client.Timeout = TimeSpan.FromSeconds(10);
+        client.Timeout = TimeSpan.FromSeconds(15); // longer than the Gateway's 10 s upstream timeout, so its 503 arrives
         return client;
     }
 
