@@ -78,23 +78,35 @@ internal sealed class SustainedLoad(IReadOnlyList<Uri> gateways, string accessTo
             {
                 var roll = random.Next(100);
                 var first = random.Next(clients.Length);
-                if (roll < 45)
-                {
-                    await ReadAsync(clients, first, "GET /books/{id}", $"/books/{books[random.Next(books.Count)]}");
-                }
-                else if (roll < 60)
+                if (roll < 25)
                 {
                     await ReadAsync(clients, first, "GET /books", "/books?author=Soak&limit=20");
                 }
-                else if (roll < 66)
+                else if (roll < 40)
+                {
+                    await ReadAsync(clients, first, "GET /books/{id}", $"/books/{books[random.Next(books.Count)]}");
+                }
+                else if (roll < 47)
+                {
+                    await ReadAsync(clients, first, "GET /patrons", "/patrons?limit=20");
+                }
+                else if (roll < 50)
+                {
+                    await ReadAsync(clients, first, "GET /patrons/{id}", $"/patrons/{patrons[random.Next(patrons.Count)]}");
+                }
+                else if (roll < 55)
+                {
+                    await ReadAsync(clients, first, "GET /loans", $"/loans?patronId={patrons[random.Next(patrons.Count)]}&limit=20");
+                }
+                else if (roll < 60)
                 {
                     await AddBookAsync(clients, first);
                 }
-                else if (roll < 69)
+                else if (roll < 63)
                 {
                     await RegisterPatronAsync(clients, first);
                 }
-                else if (roll < 88)
+                else if (roll < 83)
                 {
                     await BorrowAsync(clients, first, random);
                 }
