@@ -90,6 +90,37 @@ public sealed class InboxRetryTests(LendingServers servers)
         await Poll.UntilAsync(async () => await DeadLetterCountAsync() == 0, TimeSpan.FromSeconds(10), "the dead-letter queue to be empty after the replay");
     }
 
+    /// <summary>
+    /// Issue 12: saves make no savepoints of their own any more. A reservation of a book that already has an
+    /// outstanding loan is refused by the unique index inside the consumer's transaction; the handler rolls back to
+    /// its own savepoint and publishes the rejection in the same transaction (without it, the aborted transaction
+    /// fails every retry and the message is dead-lettered).
+    /// </summary>
+    [Fact]
+    public async Task AReservationOfABookAlreadyOnLoan_IsRejectedInTheSameTransaction_NotRetriedUntilDeadLettered()
+    {
+        await using var factory = Start(new InboxFaults());
+        var first = Reserved(out var firstOperation, out var bookId);
+        var secondOperation = Guid.CreateVersion7();
+        var second = Message(new BookReserved(secondOperation, bookId, "First", Patron(), DateTimeOffset.UtcNow), bookId);
+        var deadBefore = await DeadLetterCountAsync();
+
+        await PublishAsync(first, second);
+
+        await Poll.UntilAsync(async () => await InboxHasAsync(factory, second.Message.Id), TimeSpan.FromSeconds(30), "both reservations handled");
+        (await LoanAsync(factory, firstOperation))!.Status.ShouldBe(LoanStatus.Active);
+        (await LoanAsync(factory, secondOperation)).ShouldBeNull("the book is on loan already");
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LendingDbContext>();
+            var rejections = await db.Database.SqlQuery<int>(
+                $"SELECT 1 AS \"Value\" FROM lending.outbox_messages WHERE aggregate_key = {secondOperation.ToString()} AND envelope::text LIKE '%book.unavailable%'").CountAsync();
+            rejections.ShouldBe(1, "the rejection is published, once");
+        }
+
+        (await DeadLetterCountAsync()).ShouldBe(deadBefore);
+    }
+
     private LendingApiFactory Start(InboxFaults faults)
     {
         var factory = new LendingApiFactory(servers)
