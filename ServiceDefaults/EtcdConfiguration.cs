@@ -81,6 +81,12 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
     private int _disposed;
     private long _revision;
 
+    /// <summary>Tests only: runs after a read and before the watch that follows it (a change made "in between").</summary>
+    internal Func<Task>? BeforeWatch { get; set; }
+
+    /// <summary>Tests only: runs between the reads of the two prefixes.</summary>
+    internal Func<Task>? BetweenReads { get; set; }
+
     /// <summary>How long one read of etcd may take before it counts as unreachable.</summary>
     internal static TimeSpan RequestTimeout { get; } = TimeSpan.FromSeconds(3);
 
@@ -145,21 +151,29 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
     {
         try
         {
+            // Both prefixes are read at one revision (the first read's; the second is a snapshot read at it), so the
+            // watch from just after it misses nothing: with two reads at their own revisions, a change to the first
+            // prefix made between them was below the second read's revision and never seen.
             var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-            long revision = 0;
+            long? revision = null;
             foreach (var prefix in _prefixes)
             {
+                if (revision is not null && BetweenReads is { } between)
+                {
+                    await between();
+                }
+
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(RequestTimeout);
-                var (kvs, atRevision) = await RangeAsync(prefix, timeout.Token);
-                revision = Math.Max(revision, atRevision);
+                var (kvs, atRevision) = await RangeAsync(prefix, revision, timeout.Token);
+                revision ??= atRevision;
                 foreach (var (key, value) in kvs)
                 {
                     data[key[prefix.Length..].Trim('/').Replace('/', ':')] = value;
                 }
             }
 
-            _revision = revision;
+            _revision = revision ?? 0;
 
             var changed = !SameAs(data);
             Data = data;
@@ -195,6 +209,11 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
                 if (await TryReloadAsync(_stop.Token))
                 {
                     delay = TimeSpan.FromMilliseconds(500);
+                    if (BeforeWatch is { } beforeWatch)
+                    {
+                        await beforeWatch();
+                    }
+
                     await WatchOnceAsync(_revision + 1, _stop.Token);
                     continue; // the stream ended or went quiet: read and watch again at once
                 }
@@ -274,9 +293,12 @@ public sealed class EtcdConfigurationProvider : ConfigurationProvider, IDisposab
         }
     }
 
-    private async Task<(List<(string Key, string Value)> Kvs, long Revision)> RangeAsync(string prefix, CancellationToken cancellationToken)
+    private async Task<(List<(string Key, string Value)> Kvs, long Revision)> RangeAsync(string prefix, long? atRevision, CancellationToken cancellationToken)
     {
-        using var response = await _http.PostAsJsonAsync("/v3/kv/range", new { key = B64(prefix), range_end = B64(RangeEnd(prefix)) }, cancellationToken);
+        object request = atRevision is { } at
+            ? new { key = B64(prefix), range_end = B64(RangeEnd(prefix)), revision = at.ToString(System.Globalization.CultureInfo.InvariantCulture) }
+            : new { key = B64(prefix), range_end = B64(RangeEnd(prefix)) };
+        using var response = await _http.PostAsJsonAsync("/v3/kv/range", request, cancellationToken);
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
         var result = new List<(string, string)>();

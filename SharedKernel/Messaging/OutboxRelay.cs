@@ -248,6 +248,13 @@ public sealed partial class OutboxRelay<TDbContext>(
 
         try
         {
+            // Documented fault switch, off by default: a publish of this type never completes, as one whose confirm
+            // is lost or whose connection the broker blocked (tests of the round timeout).
+            if (configuration["Failpoints:StallPublishOf"] is { Length: > 0 } stalled && stalled == message.Type)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
             // Completes when the broker confirms; throws on a nack or a closed channel.
             await channel.BasicPublishAsync(RabbitMQTopology.Exchange, message.Type, mandatory: false, properties, Encoding.UTF8.GetBytes(message.Envelope), cancellationToken);
             return (null, false);

@@ -57,6 +57,26 @@ public sealed class OutboxRelayTests(CatalogServers servers)
     }
 
     [Fact]
+    public async Task APublishThatIsNeverConfirmed_EndsItsRoundAtTheRoundTimeout_ItsRowIsRescheduled_AndTheRoundsOtherRowsGoOut()
+    {
+        const string stalled = "test.stalled.v1";
+        await using var factory = Start(("Failpoints:StallPublishOf", stalled), ("Outbox:RoundTimeout", "00:00:01"));
+        await using var received = await Received.StartAsync(servers);
+        var hanging = await InsertAsync("relay-test-" + Guid.NewGuid().ToString("N"), stalled);
+        var other = await InsertAsync("relay-test-" + Guid.NewGuid().ToString("N"), Accepted);
+        await NotifyAsync();
+
+        // Without a bound the round would wait for the confirm forever, holding both rows' locks.
+        await Poll.UntilAsync(async () => (await RowAsync(hanging)).LastError is not null, TimeSpan.FromSeconds(10), "the stalled publish to fail its round");
+        var row = await RowAsync(hanging);
+        row.LastError.ShouldNotBeNull().ShouldContain("Not confirmed within the round's 1 s");
+        row.Attempts.ShouldBeInRange(1, 2); // the retry comes 1 s after the first timeout
+        row.ParkedAt.ShouldBeNull("a timeout is a failed attempt, retried on the row's own schedule");
+        await Poll.UntilAsync(() => received.Ids.Contains(other), TimeSpan.FromSeconds(10), "the round's other row to go out");
+        await ExecuteAsync($"DELETE FROM catalog.outbox_messages WHERE id = '{hanging}'"); // leave no failing row to other tests
+    }
+
+    [Fact]
     public async Task ABurstOfCommitNotifications_WakesTheRelayOnce_NotOncePerCommit()
     {
         await using var factory = Start();
