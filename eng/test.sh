@@ -59,7 +59,13 @@ run_leftovers() {
     done 2>/dev/null < "$environ"
   done
 }
+# The orchestrator tears a test system down on its own once the test host is gone: give it a moment first.
 run_leftovers
+for _ in $(seq 20); do
+  [ "${#leftovers[@]}" -eq 0 ] && break
+  sleep 1
+  run_leftovers
+done
 if [ "${#leftovers[@]}" -gt 0 ]; then
   echo "LEFT BEHIND by the tests (ended now):"
   for pid in "${leftovers[@]}"; do echo "  $pid $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-200)"; done
