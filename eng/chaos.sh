@@ -12,7 +12,7 @@ dotnet build tests/Chaos.Tests -c Release -nologo -v quiet -clp:ErrorsOnly || ex
 export LIBRARY_CHAOS_ROUNDS=${LIBRARY_CHAOS_ROUNDS:-3} LIBRARY_CHAOS_HOLD_SECONDS=${LIBRARY_CHAOS_HOLD_SECONDS:-5}
 report=tests/Chaos.Tests/bin/Release/net10.0/chaos-under-load.md
 rm -f "$report"
-tests/Chaos.Tests/bin/Release/net10.0/Chaos.Tests --filter-class Library.Chaos.Tests.SustainedLoadChaosTests < /dev/null
+tests/Chaos.Tests/bin/Release/net10.0/Chaos.Tests -class Library.Chaos.Tests.SustainedLoadChaosTests < /dev/null
 status=$?
 [ -f "$report" ] && cat "$report"
 exit "$status"
