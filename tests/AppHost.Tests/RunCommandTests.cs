@@ -231,11 +231,7 @@ public sealed partial class RunCommandTests
                 _process.WaitForExit(TimeSpan.FromMinutes(1));
             }
 
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (processes.Any(p => Directory.Exists($"/proc/{p}")) && DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(200);
-            }
+            SpinWait.SpinUntil(() => processes.All(p => !IsAlive(p)), TimeSpan.FromSeconds(30));
 
             foreach (var pid in ProcessesOfTheRun())
             {

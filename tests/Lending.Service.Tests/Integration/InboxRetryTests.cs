@@ -91,10 +91,10 @@ public sealed class InboxRetryTests(LendingServers servers)
     }
 
     /// <summary>
-    /// Issue 12: saves make no savepoints of their own any more. A reservation of a book that already has an
-    /// outstanding loan is refused by the unique index inside the consumer's transaction; the handler rolls back to
-    /// its own savepoint and publishes the rejection in the same transaction (without it, the aborted transaction
-    /// fails every retry and the message is dead-lettered).
+    /// A reservation of a book that already has an outstanding loan is refused by the unique index inside the
+    /// consumer's transaction; the save's savepoint undoes the refused insert and the rejection is published in the
+    /// same transaction (without a savepoint the aborted transaction fails every retry and the message is
+    /// dead-lettered: checked while issue 12 tried saves without EF's automatic savepoints).
     /// </summary>
     [Fact]
     public async Task AReservationOfABookAlreadyOnLoan_IsRejectedInTheSameTransaction_NotRetriedUntilDeadLettered()
