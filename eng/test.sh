@@ -95,6 +95,19 @@ if [ -f "$fuzz_summary" ]; then
   cat "$fuzz_summary"
 fi
 
+# Failed tests last, just above the closing line, so that a reader who sees only the end of the output sees them:
+# each test's name and the first lines of what it said, without the stack.
+if grep -a -q -E '^failed ' "$log"; then
+  echo "Failed tests (name, then what it said):"
+  awk '
+    /^failed / { print "  " substr($0, 1, 300); shown = 0; inside = 1; next }
+    inside && /^    at / { inside = 0; next }
+    inside && /^  from / { next }
+    inside && /^  / && shown < 10 { print "    " substr($0, 3, 300); shown++; next }
+    inside && !/^  / { inside = 0 }
+  ' "$log"
+fi
+
 # The runner's own summary ("succeeded: N", "failed: N") is turned into the one line CI reads.
 passed=$(grep -a -E '^\s+succeeded: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 failed=$(grep -a -E '^\s+failed: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
