@@ -44,8 +44,8 @@ public static class EtcdServerBuilderExtensions
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => new EtcdHealthCheck(etcd), HealthStatus.Unhealthy, tags: null));
 
         return builder.AddResource(etcd)
-            .WithHttpEndpoint(name: EtcdServerResource.PrimaryEndpointName)
-            .WithEndpoint(name: EtcdServerResource.PeerEndpointName, scheme: "http")
+            .WithServerEndpoint(EtcdServerResource.PrimaryEndpointName, "http")
+            .WithServerEndpoint(EtcdServerResource.PeerEndpointName, "http")
             .WithArgs(context =>
             {
                 var client = ReferenceExpression.Create($"http://127.0.0.1:{etcd.PrimaryEndpoint.Property(EndpointProperty.TargetPort)}");

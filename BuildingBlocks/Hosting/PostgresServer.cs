@@ -89,7 +89,7 @@ public static partial class PostgresServerBuilderExtensions
             healthCheckKey, _ => new PostgresHealthCheck(server.ConnectionStringExpression, "postgres"), HealthStatus.Unhealthy, tags: null));
 
         return builder.AddResource(server)
-            .WithEndpoint(name: PostgresServerResource.PrimaryEndpointName, scheme: "tcp")
+            .WithServerEndpoint(PostgresServerResource.PrimaryEndpointName)
             .WithArgs(context =>
             {
                 context.Args.Add("-c");

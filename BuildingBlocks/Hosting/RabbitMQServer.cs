@@ -88,9 +88,9 @@ public static class RabbitMQServerBuilderExtensions
 
         var node = $"{name}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
         return builder.AddResource(rabbit)
-            .WithEndpoint(name: RabbitMQServerResource.PrimaryEndpointName, scheme: "tcp")
-            .WithEndpoint(name: RabbitMQServerResource.DistributionEndpointName, scheme: "tcp")
-            .WithEndpoint(name: RabbitMQServerResource.EpmdEndpointName, scheme: "tcp")
+            .WithServerEndpoint(RabbitMQServerResource.PrimaryEndpointName)
+            .WithServerEndpoint(RabbitMQServerResource.DistributionEndpointName)
+            .WithServerEndpoint(RabbitMQServerResource.EpmdEndpointName)
             .WithArgs("-c", Wrapper, "rabbitmq-wrapper", "setpriv", "--pdeathsig", "KILL", binary)
             .WithEnvironment(context =>
             {

@@ -51,7 +51,7 @@ public static class RedisServerBuilderExtensions
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => new RedisPingHealthCheck(redis), HealthStatus.Unhealthy, tags: null));
 
         return builder.AddResource(redis)
-            .WithEndpoint(name: RedisServerResource.PrimaryEndpointName, scheme: "tcp")
+            .WithServerEndpoint(RedisServerResource.PrimaryEndpointName)
             .WithArgs(context =>
             {
                 context.Args.Add(redis.ConfigFile);
