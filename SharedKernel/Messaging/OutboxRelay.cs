@@ -109,7 +109,7 @@ public sealed partial class OutboxRelay<TDbContext>(
 
                 if (published > 0)
                 {
-                    continue; // heads of queues were published; their successors are now heads
+                    continue; // some published heads have successors waiting: those are heads now
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -139,8 +139,10 @@ public sealed partial class OutboxRelay<TDbContext>(
     }
 
     /// <summary>
-    /// Publishes one round; returns how many messages were published, or -1 when some failed and were rescheduled
-    /// (or parked) while the broker took others or refused them. Throws when the broker took nothing (back off).
+    /// Publishes one round; returns how many messages were published when another round should follow at once (the
+    /// batch was full, or a published message has a successor of its aggregate waiting), 0 when nothing is left
+    /// that a new commit's notification would not announce, or -1 when some failed and were rescheduled (or parked)
+    /// while the broker took others or refused them. Throws when the broker took nothing (back off).
     /// </summary>
     internal async Task<int> PublishBatchAsync(CancellationToken cancellationToken)
     {
@@ -184,9 +186,13 @@ public sealed partial class OutboxRelay<TDbContext>(
         }
 
         now = timeProvider.GetUtcNow();
+        var successors = false;
         if (published.Length > 0)
         {
-            await db.Database.ExecuteSqlRawAsync(sql.MarkPublished, [now, published], cancellationToken);
+            // The same statement says whether any published message has a successor waiting. One committed after
+            // this statement notifies the channel, which wakes the relay again, so a round that finds none ends the
+            // burst: no empty round after each productive one.
+            successors = (await db.Database.SqlQueryRaw<bool>(sql.MarkPublished, now, published).ToListAsync(cancellationToken)).Contains(true);
         }
 
         foreach (var (message, outcome) in failed)
@@ -207,7 +213,7 @@ public sealed partial class OutboxRelay<TDbContext>(
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return failed.Count > 0 ? -1 : published.Length;
+        return failed.Count > 0 ? -1 : successors || batch.Count >= BatchSize ? published.Length : 0;
     }
 
     /// <summary>How many messages are parked (given up on), for <c>/health</c>.</summary>
@@ -365,7 +371,10 @@ public sealed partial class OutboxRelay<TDbContext>(
             + " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= {1}) AND NOT EXISTS (SELECT 1 FROM " + table
             + " p WHERE p.aggregate_key = o.aggregate_key AND p.published_at IS NULL AND p.parked_at IS NULL AND p.id < o.id) ORDER BY o.id LIMIT {0} FOR UPDATE SKIP LOCKED";
 
-        public string MarkPublished { get; } = "UPDATE " + table + " SET published_at = {0}, attempts = attempts + 1 WHERE id = ANY({1})";
+        /// <summary>Marks the published messages, returning for each whether a later message of its aggregate still waits.</summary>
+        public string MarkPublished { get; } = "UPDATE " + table + " m SET published_at = {0}, attempts = m.attempts + 1 WHERE m.id = ANY({1})"
+            + " RETURNING EXISTS (SELECT 1 FROM " + table + " p WHERE p.aggregate_key = m.aggregate_key AND p.published_at IS NULL"
+            + " AND p.parked_at IS NULL AND p.id > m.id) AS \"Value\"";
 
         public string RecordFailure { get; } = "UPDATE " + table + " SET attempts = attempts + 1, last_error = {0}, next_attempt_at = {1} WHERE id = {2}";
 
