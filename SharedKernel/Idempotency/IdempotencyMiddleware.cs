@@ -219,7 +219,6 @@ public sealed class IdempotencyMiddleware<TDbContext>(RequestDelegate next, Time
             {
                 try
                 {
-                    await db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout = '5s'", ct);
                     inserted = await db.Database.ExecuteSqlRawAsync(sql.ClaimCompleted, [receipt.Principal, receipt.Method, receipt.Route, receipt.Key, receipt.RequestHash, receipt.CreatedAt, status, contentType, location, body], ct);
                 }
                 catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.LockNotAvailable)

@@ -42,8 +42,13 @@ public sealed class PendingReceipt(string principal, string method, string route
             return;
         }
 
-        var transaction = db.Database.CurrentTransaction ?? await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout = '5s'", cancellationToken);
+        if (db.Database.CurrentTransaction is null)
+        {
+            await db.Database.BeginTransactionAsync(cancellationToken);
+        }
+
+        // One round trip: the bounded lock wait, the insert, the default bound again and the savepoint a problem
+        // answer rolls back to. Only the insert counts rows, so the sum is whether the key was free.
         int inserted;
         try
         {
@@ -62,8 +67,6 @@ public sealed class PendingReceipt(string principal, string method, string route
             throw new IdempotencyKeyTakenException(inProgress: false);
         }
 
-        await db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout TO DEFAULT", cancellationToken);
-        await transaction.CreateSavepointAsync(ClaimedSavepoint, cancellationToken);
         Claimed = true;
     }
 }
@@ -82,8 +85,9 @@ internal sealed class IdempotencySql
 
     private IdempotencySql(string table)
     {
-        Claim = "INSERT INTO " + table + " (principal, method, route, key, request_hash, created_at) VALUES ({0}, {1}, {2}, {3}, {4}, {5}) ON CONFLICT DO NOTHING";
-        ClaimCompleted = "INSERT INTO " + table + " (principal, method, route, key, request_hash, created_at, status_code, content_type, location, body) VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}) ON CONFLICT DO NOTHING";
+        Claim = "SET LOCAL lock_timeout = '5s'; INSERT INTO " + table + " (principal, method, route, key, request_hash, created_at) VALUES ({0}, {1}, {2}, {3}, {4}, {5}) ON CONFLICT DO NOTHING;"
+            + " SET LOCAL lock_timeout TO DEFAULT; SAVEPOINT " + PendingReceipt.ClaimedSavepoint;
+        ClaimCompleted = "SET LOCAL lock_timeout = '5s'; INSERT INTO " + table + " (principal, method, route, key, request_hash, created_at, status_code, content_type, location, body) VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}) ON CONFLICT DO NOTHING";
         Complete = "UPDATE " + table + " SET status_code = {0}, content_type = {1}, location = {2}, body = {3} WHERE principal = {4} AND method = {5} AND route = {6} AND key = {7}";
     }
 
