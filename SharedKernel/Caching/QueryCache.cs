@@ -135,26 +135,28 @@ public sealed partial class QueryCache
         where TContext : notnull
         where T : class
     {
+        // However it ends, the flight leaves the map before its waiters hear the outcome: a reader arriving after
+        // that starts afresh (a failure is not cached, a stale result not served), never joins a finished flight.
+        Action complete;
         try
         {
             var value = await LoadInScopeAsync(load, flight.Cancellation.Token);
             await StoreAsync(fullKey, value);
-            flight.Result.TrySetResult(value);
+            complete = () => flight.Result.TrySetResult(value);
         }
         catch (OperationCanceledException) when (flight.Cancellation.IsCancellationRequested)
         {
-            flight.Result.TrySetCanceled(flight.Cancellation.Token);
+            var token = flight.Cancellation.Token; // Finish disposes its source
+            complete = () => flight.Result.TrySetCanceled(token);
         }
         catch (Exception e)
         {
-            flight.Result.TrySetException(e);
+            complete = () => flight.Result.TrySetException(e);
         }
-        finally
-        {
-            // However it ended, the next miss starts afresh (a failure is not cached, a stale result not served).
-            _inflight.TryRemove(new KeyValuePair<string, Flight>(fullKey, flight));
-            flight.Finish();
-        }
+
+        _inflight.TryRemove(new KeyValuePair<string, Flight>(fullKey, flight));
+        flight.Finish();
+        complete();
     }
 
     private async Task<T?> LoadInScopeAsync<TContext, T>(Func<TContext, CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
