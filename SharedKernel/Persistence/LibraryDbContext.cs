@@ -7,8 +7,8 @@ namespace Library.SharedKernel.Persistence;
 
 /// <summary>
 /// A context's unit of work. On save, the domain events raised by its aggregates become outbox rows in the
-/// same transaction, and the transaction NOTIFYs the outbox channel so the relay publishes within milliseconds
-/// of the commit (SPEC §6); nothing is ever published outside this path.
+/// same transaction, and the outbox's insert trigger NOTIFYs the outbox channel in that transaction, so the relay
+/// publishes within milliseconds of the commit (SPEC §6); nothing is ever published outside this path.
 /// </summary>
 public abstract class LibraryDbContext(DbContextOptions options) : DbContext(options)
 {
@@ -45,7 +45,6 @@ public abstract class LibraryDbContext(DbContextOptions options) : DbContext(opt
             await receipt.ClaimAsync(this, cancellationToken);
         }
         var aggregates = ChangeTracker.Entries<IHasDomainEvents>().Select(e => e.Entity).Where(a => a.DomainEvents.Count > 0).ToList();
-        var queued = 0;
         foreach (var aggregate in aggregates)
         {
             foreach (var domainEvent in aggregate.DomainEvents)
@@ -54,41 +53,13 @@ public abstract class LibraryDbContext(DbContextOptions options) : DbContext(opt
                 if (ToIntegrationEvent(domainEvent) is { } integrationEvent)
                 {
                     Set<OutboxMessage>().Add(OutboxMessage.Create(integrationEvent, aggregate.AggregateKey, domainEvent.OccurredAt));
-                    queued++;
                 }
             }
         }
 
-        // Events published directly (e.g. a rejection that changes no aggregate) wake the relay too.
-        queued += ChangeTracker.Entries<OutboxMessage>().Count(e => e.State == EntityState.Added) - queued;
-        int written;
-        if (queued == 0)
-        {
-            written = await base.SaveChangesAsync(cancellationToken);
-        }
-        else
-        {
-            var ownTransaction = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
-            try
-            {
-                written = await base.SaveChangesAsync(cancellationToken);
-
-                // Delivered to listeners only when the surrounding transaction commits, whoever owns it.
-                await Database.ExecuteSqlRawAsync("SELECT pg_notify({0}, '')", [OutboxChannel], cancellationToken);
-                if (ownTransaction is not null)
-                {
-                    await ownTransaction.CommitAsync(cancellationToken);
-                }
-            }
-            finally
-            {
-                if (ownTransaction is not null)
-                {
-                    await ownTransaction.DisposeAsync();
-                }
-            }
-        }
-
+        // One SaveChanges is one transaction (EF's own, or the caller's): the outbox rows commit with the change,
+        // and the outbox's insert trigger notifies the relay's channel in that transaction (OutboxNotifyTrigger).
+        var written = await base.SaveChangesAsync(cancellationToken);
         foreach (var aggregate in aggregates)
         {
             aggregate.ClearDomainEvents();

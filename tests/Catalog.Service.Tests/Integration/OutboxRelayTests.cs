@@ -57,6 +57,47 @@ public sealed class OutboxRelayTests(CatalogServers servers)
     }
 
     [Fact]
+    public async Task AnInsertIntoTheOutbox_NotifiesTheRelaysChannel_OncePerTransaction_WhenItCommits()
+    {
+        await using var listener = new NpgsqlConnection(servers.CatalogDb);
+        await listener.OpenAsync();
+        var heard = 0;
+        listener.Notification += (_, e) =>
+        {
+            if (e.Channel == "outbox_catalog")
+            {
+                Interlocked.Increment(ref heard);
+            }
+        };
+        await using (var listen = new NpgsqlCommand("LISTEN outbox_catalog", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        await using var writer = new NpgsqlConnection(servers.CatalogDb);
+        await writer.OpenAsync();
+        await using (var transaction = await writer.BeginTransactionAsync())
+        {
+            foreach (var _ in Enumerable.Range(0, 3))
+            {
+                await using var insert = new NpgsqlCommand(
+                    "INSERT INTO catalog.outbox_messages (id, aggregate_key, type, envelope, occurred_at, attempts) VALUES (@id, 'notify-test', 'test.ignored.v1', '{}'::jsonb, now(), 1)", writer, transaction);
+                insert.Parameters.AddWithValue("id", Guid.CreateVersion7());
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(300));
+            heard.ShouldBe(0, "nothing is announced before the commit");
+            await transaction.CommitAsync();
+        }
+
+        (await listener.WaitAsync(TimeSpan.FromSeconds(5))).ShouldBeTrue("the commit announces the rows: the relay does not wait for its poll");
+        await listener.WaitAsync(TimeSpan.FromMilliseconds(300));
+        heard.ShouldBe(1, "three inserts in one transaction are one notification");
+        await ExecuteAsync("UPDATE catalog.outbox_messages SET published_at = now() WHERE aggregate_key = 'notify-test'");
+    }
+
+    [Fact]
     public async Task APublishThatIsNeverConfirmed_EndsItsRoundAtTheRoundTimeout_ItsRowIsRescheduled_AndTheRoundsOtherRowsGoOut()
     {
         const string stalled = "test.stalled.v1";
