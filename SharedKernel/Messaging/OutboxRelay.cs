@@ -63,7 +63,7 @@ public sealed partial class OutboxRelay<TDbContext>(
 
     private int MaxAttempts => Math.Max(1, configuration.GetValue("Outbox:MaxAttempts", 10));
 
-    /// <summary>Rounds run since start (one per wake-up or poll, plus one per full or productive round).</summary>
+    /// <summary>Rounds run since start (one per wake-up or poll, plus one per round that left work behind).</summary>
     public long Rounds => Interlocked.Read(ref _rounds);
 
     private long _rounds;
@@ -97,19 +97,9 @@ public sealed partial class OutboxRelay<TDbContext>(
             {
                 var published = await PublishBatchAsync(stoppingToken);
                 backoff = TimeSpan.Zero;
-                if (published < 0)
+                if (published != 0)
                 {
-                    continue; // some rows failed and were rescheduled; the rest went out: go on at once
-                }
-
-                if (published >= BatchSize)
-                {
-                    continue; // more may be waiting
-                }
-
-                if (published > 0)
-                {
-                    continue; // some published heads have successors waiting: those are heads now
+                    continue; // rows failed and were rescheduled, the batch was full, or successors wait: go on at once
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
