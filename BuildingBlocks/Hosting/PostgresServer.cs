@@ -81,7 +81,11 @@ public static partial class PostgresServerBuilderExtensions
         builder.AddResource(password);
         var server = new PostgresServerResource(name, password, ServerFolders.For(builder, name));
 
-        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, (@event, cancellationToken) => InitializeClusterAsync(server, initdb, @event.Services, cancellationToken));
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, async (@event, cancellationToken) =>
+        {
+            await OutliveOldServerAsync(server, @event.Services, cancellationToken);
+            await InitializeClusterAsync(server, initdb, @event.Services, cancellationToken);
+        });
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, (@event, cancellationToken) => CreateDatabasesAsync(server, @event.Services, cancellationToken));
 
         var healthCheckKey = $"{name}_check";
@@ -133,6 +137,134 @@ public static partial class PostgresServerBuilderExtensions
             healthCheckKey, _ => new PostgresHealthCheck(database.ConnectionStringExpression, database: null), HealthStatus.Unhealthy, tags: null));
         return builder.AddResource(database).WithIconName("Database").WithHealthCheck(healthCheckKey);
     }
+
+    /// <summary>
+    /// Before a restart: waits until no process of the previous server is left. When the postmaster is killed
+    /// (a crash), a backend it forked a moment before lives on until it notices, still attached to the old shared
+    /// memory, and a new postmaster refuses to start beside it ("pre-existing shared memory block is still in
+    /// use"). Every process of a PostgreSQL server works in its data directory, which this run owns: those still
+    /// there after a few seconds are ended.
+    /// </summary>
+    private static async Task OutliveOldServerAsync(PostgresServerResource server, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var data = Path.Combine(server.DataDirectory, "data");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        var left = ProcessesWorkingIn(data);
+        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
+        if (left.Count > 0)
+        {
+            LogOldProcesses(logger, left.Count, string.Join(' ', left));
+        }
+
+        while (left.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, cancellationToken);
+            left = ProcessesWorkingIn(data);
+        }
+
+        foreach (var pid in left)
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill(); // SIGKILL: a backend of a dead postmaster has nothing left to save
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone.
+            }
+        }
+
+        while (ProcessesWorkingIn(data).Count > 0)
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+
+        await ClearLockOfDeadPostmasterAsync(data, logger, cancellationToken);
+    }
+
+    /// <summary>
+    /// A killed postmaster stays a zombie until whoever inherited it reaps it; PostgreSQL sees its PID still in use
+    /// and refuses to start ("lock file postmaster.pid already exists"). Once no process of the old server works in
+    /// the data directory (so nothing is attached to its shared memory), a lock file naming a zombie, after a short
+    /// wait for the reaper, is stale: it is removed.
+    /// </summary>
+    private static async Task ClearLockOfDeadPostmasterAsync(string data, ILogger logger, CancellationToken cancellationToken)
+    {
+        var lockFile = Path.Combine(data, "postmaster.pid");
+        string? first;
+        try
+        {
+            first = File.ReadLines(lockFile).FirstOrDefault();
+        }
+        catch (IOException)
+        {
+            return; // no lock file: a clean stop
+        }
+
+        if (!int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            return;
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(3);
+        while (IsZombie(pid) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+
+        if (IsZombie(pid))
+        {
+            LogStaleLock(logger, pid);
+            File.Delete(lockFile);
+        }
+    }
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            // /proc/PID/stat: "pid (comm) state …"; comm may hold spaces and parentheses, the state follows the last ')'.
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static List<int> ProcessesWorkingIn(string directory)
+    {
+        var found = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (new DirectoryInfo(Path.Combine(entry, "cwd")).LinkTarget == directory)
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or not ours to look at.
+            }
+        }
+
+        return found;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The previous postmaster (PID {Pid}) is dead but not yet reaped: its lock file is stale and removed")]
+    private static partial void LogStaleLock(ILogger logger, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} process(es) of the previous server still in the data directory (PIDs {Pids}): waiting for them before starting")]
+    private static partial void LogOldProcesses(ILogger logger, int count, string pids);
 
     /// <summary>initdb, once per data folder: a restart of the resource keeps its data.</summary>
     private static async Task InitializeClusterAsync(PostgresServerResource server, string initdb, IServiceProvider services, CancellationToken cancellationToken)
