@@ -62,19 +62,39 @@ public static partial class ResourceControl
     {
         ArgumentNullException.ThrowIfNull(app);
         using var bound = Bounded(cancellationToken);
+        ResourceEvent last;
         try
         {
-            await app.ResourceNotifications.WaitForResourceAsync(
+            // A resource that exits after the start (e.g. a server that refuses to boot) ends the wait at once.
+            last = await app.ResourceNotifications.WaitForResourceAsync(
                 name,
-                e => e.Snapshot.State?.Text == KnownResourceStates.Running
-                     && e.Snapshot.HealthStatus >= atLeast
-                     && e.Snapshot.HealthReports.All(r => r.LastRunAt >= since),
+                e => (e.Snapshot.State?.Text == KnownResourceStates.Running
+                      && e.Snapshot.HealthStatus >= atLeast
+                      && e.Snapshot.HealthReports.All(r => r.LastRunAt >= since))
+                     || (KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text) && e.Snapshot.StopTimeStamp >= since),
                 bound.Token);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
         {
-            throw new TimeoutException($"{name} was not {atLeast} within {WaitBound.TotalMinutes} min (state {await app.StateOfAsync(name)}).");
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw new TimeoutException($"{name} was not {atLeast} within {WaitBound.TotalMinutes} min (state {await app.StateOfAsync(name)}).{await LastLinesAsync(app, name)}");
         }
+
+        if (last.Snapshot.State?.Text != KnownResourceStates.Running)
+        {
+            throw new InvalidOperationException($"{name} ended ({last.Snapshot.State?.Text}, exit code {last.Snapshot.ExitCode}) instead of becoming {atLeast}.{await LastLinesAsync(app, name)}");
+        }
+    }
+
+    // What a resource said last: why it did not come up.
+    private static async Task<string> LastLinesAsync(DistributedApplication app, string name)
+    {
+        var lines = await app.LogsOfAsync(name);
+        return $" Its last lines:{Environment.NewLine}{string.Join(Environment.NewLine, lines.TakeLast(20))}";
     }
 
     /// <summary>
