@@ -17,6 +17,15 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var result = Map(exception);
+
+        // A cancellation the client did not ask for is a call inside this service that was given up on (a bound
+        // on a dependency): the dependency did not answer in time, not a fault of the request.
+        if (result is null && exception is OperationCanceledException && !httpContext.RequestAborted.IsCancellationRequested)
+        {
+            LogGivenUp(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            result = Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.DependencyUnavailable, "A dependency did not answer in time; retry later.");
+        }
+
         if (result is null)
         {
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
@@ -55,7 +64,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure }
             or DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure } } =>
             Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.DependencyUnavailable, "The request met contention in the database; retry."),
-        NpgsqlException { IsTransient: true } or TimeoutException or HttpRequestException
+        NpgsqlException { IsTransient: true } or TimeoutException or HttpRequestException or StackExchange.Redis.RedisException
             or Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException =>
             Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.DependencyUnavailable, "A dependency is unavailable; retry later."),
 
@@ -90,6 +99,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         ErrorKind.Unauthenticated => "Authentication failed.",
         _ => "One or more fields are invalid.",
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A call was given up on (not by the client) for {Method} {Path}: 503")]
+    private static partial void LogGivenUp(ILogger logger, Exception exception, string method, string path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
