@@ -4,7 +4,7 @@
 # started again; prints the table of what was accepted, what is durable, stuck sagas, duplicates, 5xx during and
 # after each fault and how long each took to recover (tests/Chaos.Tests/SustainedLoadChaosTests.cs).
 # LIBRARY_CHAOS_ROUNDS (default here 3; the test suite runs 1), LIBRARY_CHAOS_HOLD_SECONDS (5; suite 3),
-# LIBRARY_CHAOS_WORKERS (8). The clients' token lasts 15 minutes: about six rounds at most.
+# LIBRARY_CHAOS_WORKERS (8), LIBRARY_CHAOS_TARGETS (comma-separated resource names; default all eight). The clients' token lasts 15 minutes: about six rounds at most.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash eng/install-prerequisites.sh --tests || exit 1

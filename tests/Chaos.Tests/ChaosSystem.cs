@@ -107,5 +107,31 @@ public sealed class ChaosSystem : IAsyncLifetime
     public async Task<int> CountLogLinesAsync(string resource, string text)
         => (await App.LogsOfAsync(resource)).Count(line => line.Contains(text, StringComparison.Ordinal));
 
+    /// <summary>
+    /// What the services logged for each request they could not answer (the problem handler's "Unhandled
+    /// exception", with the lines of its stack that follow): the cause behind a 500 the clients saw.
+    /// </summary>
+    public async Task<string> UnhandledExceptionsAsync()
+    {
+        var text = new StringBuilder();
+        foreach (var resource in App.Resources().OfType<Aspire.Hosting.ApplicationModel.ProjectResource>())
+        {
+            var lines = await App.LogsOfAsync(resource.Name);
+            for (var i = 0; i < lines.Count; i++)
+            {
+                if (lines[i].Contains("Unhandled exception", StringComparison.Ordinal))
+                {
+                    text.AppendLine($"{resource.Name}:");
+                    foreach (var line in lines.Skip(i).Take(30))
+                    {
+                        text.AppendLine("  " + line);
+                    }
+                }
+            }
+        }
+
+        return text.Length == 0 ? "(no service logged an unhandled exception)" : text.ToString();
+    }
+
     private static string B64(string value) => Convert.ToBase64String(Encoding.UTF8.GetBytes(value));
 }
