@@ -73,6 +73,7 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
     private Channel<(IChannel Channel, BasicDeliverEventArgs Delivery)>[] _lanes = [];
     private Task[] _workers = [];
     private readonly CancellationTokenSource _stopping = new();
+    private int _stopCalled;
 
     public string Queue => consumer;
 
@@ -290,10 +291,25 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        // A host may stop its services twice (WebApplicationFactory stops the server's host, disposes it, then
+        // stops the host again): the second stop finds everything stopped, and disposed.
+        if (Interlocked.Exchange(ref _stopCalled, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (_channel is not null)
         {
-            await _channel.CloseAsync(cancellationToken);
+            try
+            {
+                await _channel.CloseAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or RabbitMQ.Client.Exceptions.AlreadyClosedException)
+            {
+                // The connection went first (the host disposing it while stopping): the broker requeues every
+                // unacknowledged delivery with it, so there is nothing left to close.
+            }
         }
 
         foreach (var lane in _lanes)
@@ -308,6 +324,7 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
 
     public override void Dispose()
     {
+        Interlocked.Exchange(ref _stopCalled, 1);
         _stopping.Dispose();
         base.Dispose();
     }

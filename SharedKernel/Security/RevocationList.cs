@@ -24,6 +24,7 @@ public sealed partial class RevocationList(
 {
     private readonly Resilience.CircuitBreaker _breaker = breakers.Get(Resilience.RedisBreaker.Declared.Name, Resilience.RedisBreaker.Declared.Defaults, Resilience.RedisBreaker.Declared.IsFailure);
     private readonly CancellationTokenSource _stopping = new();
+    private int _stopCalled;
     private volatile bool _subscribed;
 
     public const string SetKey = "auth:revoked";
@@ -182,7 +183,14 @@ public sealed partial class RevocationList(
         await LoadSnapshotAsync();
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await _stopping.CancelAsync();
+    // Once only: a host may stop its services twice, the second time after disposing them.
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopCalled, 1) == 0)
+        {
+            await _stopping.CancelAsync();
+        }
+    }
 
     /// <summary>
     /// Subscribes to the revocation channel. Once subscribed the multiplexer keeps the subscription across
@@ -203,7 +211,11 @@ public sealed partial class RevocationList(
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _stopCalled, 1);
+        _stopping.Dispose();
+    }
 
     /// <summary>
     /// Tries to share the backlog every few seconds while there is one (the reconnect event alone is not enough:
