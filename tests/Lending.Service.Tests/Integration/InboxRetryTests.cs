@@ -31,7 +31,7 @@ public sealed class InboxRetryTests(LendingServers servers)
     public async Task ATransientFailure_IsRetriedBeforeTheAggregatesNextMessage_SoAReleaseNeverOvertakesItsReservation()
     {
         var faults = new InboxFaults();
-        await using var factory = Start(faults);
+        await using var factory = await StartAsync(faults);
         var reserved = Reserved(out var operationId, out var bookId);
         var released = Message(new BookReservationReleased(operationId, bookId, "expired", DateTimeOffset.UtcNow), bookId);
 
@@ -50,7 +50,7 @@ public sealed class InboxRetryTests(LendingServers servers)
     public async Task AMessageThatKeepsFailing_IsDeadLettered_TheAggregatesNextMessageProceeds_AndAReplayAppliesItOnceFixed()
     {
         var faults = new InboxFaults();
-        await using var factory = Start(faults);
+        await using var factory = await StartAsync(faults);
         var first = Reserved(out var firstOperation, out var bookId);
         var second = Message(new BookReservationReleased(Guid.CreateVersion7(), bookId, "expired", DateTimeOffset.UtcNow), bookId);
 
@@ -99,7 +99,7 @@ public sealed class InboxRetryTests(LendingServers servers)
     [Fact]
     public async Task AReservationOfABookAlreadyOnLoan_IsRejectedInTheSameTransaction_NotRetriedUntilDeadLettered()
     {
-        await using var factory = Start(new InboxFaults());
+        await using var factory = await StartAsync(new InboxFaults());
         var first = Reserved(out var firstOperation, out var bookId);
         var secondOperation = Guid.CreateVersion7();
         var second = Message(new BookReserved(secondOperation, bookId, "First", Patron(), DateTimeOffset.UtcNow), bookId);
@@ -121,7 +121,32 @@ public sealed class InboxRetryTests(LendingServers servers)
         (await DeadLetterCountAsync()).ShouldBe(deadBefore);
     }
 
-    private LendingApiFactory Start(InboxFaults faults)
+    /// <summary>
+    /// Starts Lending in-process and waits until its consumer consumes: the queue and its bindings are declared by
+    /// the consumer's background start, and a message published before they exist is routed nowhere (lost).
+    /// </summary>
+    private async Task<LendingApiFactory> StartAsync(InboxFaults faults)
+    {
+        var factory = Create(faults);
+        await Poll.UntilAsync(async () => await ConsumerCountAsync() > 0, TimeSpan.FromSeconds(30), "Lending's consumer on its queue");
+        return factory;
+    }
+
+    private async Task<uint> ConsumerCountAsync()
+    {
+        await using var connection = await new ConnectionFactory { Uri = new Uri(servers.ConnectionStrings[ResourceNames.EventBus]) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync("lending")).ConsumerCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+        {
+            return 0; // not declared yet
+        }
+    }
+
+    private LendingApiFactory Create(InboxFaults faults)
     {
         var factory = new LendingApiFactory(servers)
         {
