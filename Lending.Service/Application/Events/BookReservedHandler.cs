@@ -18,6 +18,8 @@ namespace Library.Lending.Application.Events;
 /// </summary>
 public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvider policies, CacheInvalidations invalidations, TimeProvider timeProvider) : IIntegrationEventHandler<BookReserved>
 {
+    private const string BeforeLoan = "before_loan";
+
     public async Task HandleAsync(BookReserved e, IntegrationEventEnvelope envelope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -31,6 +33,15 @@ public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvid
         var borrower = await Borrowers.LockAsync(db, snapshot.PatronId, cancellationToken);
         var outstanding = await db.Loans.CountAsync(l => l.PatronId == borrower.PatronId && (l.Status == LoanStatus.Active || l.Status == LoanStatus.Overdue), cancellationToken);
         var now = timeProvider.UtcNowMicroseconds();
+
+        // The consumer's transaction goes on after a refused insert (to publish the rejection): it needs a savepoint
+        // to roll back to, since saves make none of their own.
+        var transaction = db.Database.CurrentTransaction;
+        if (transaction is not null)
+        {
+            await transaction.CreateSavepointAsync(BeforeLoan, cancellationToken);
+        }
+
         try
         {
             var loan = Loan.Lend(e.OperationId, e.BookId, e.BookTitle, borrower, outstanding, policies.Current, now);
@@ -44,7 +55,12 @@ public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvid
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            // SaveChanges rolled back to its savepoint; the book already has an outstanding loan.
+            // The book already has an outstanding loan: undo the refused insert, then reject.
+            if (transaction is not null)
+            {
+                await transaction.RollbackToSavepointAsync(BeforeLoan, cancellationToken);
+            }
+
             db.ChangeTracker.Clear();
             await RejectAsync(e, "book.unavailable", "book is already on loan", now, cancellationToken);
         }
