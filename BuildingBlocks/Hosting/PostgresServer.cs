@@ -83,7 +83,7 @@ public static partial class PostgresServerBuilderExtensions
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, async (@event, cancellationToken) =>
         {
-            await OutliveOldServerAsync(server, @event.Services, cancellationToken);
+            await OutliveOldServerAsync(server, postgres, @event.Services, cancellationToken);
             await InitializeClusterAsync(server, initdb, @event.Services, cancellationToken);
         });
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, (@event, cancellationToken) => CreateDatabasesAsync(server, @event.Services, cancellationToken));
@@ -142,14 +142,16 @@ public static partial class PostgresServerBuilderExtensions
     /// Before a restart: waits until no process of the previous server is left. When the postmaster is killed
     /// (a crash), a backend it forked a moment before lives on until it notices, still attached to the old shared
     /// memory, and a new postmaster refuses to start beside it ("pre-existing shared memory block is still in
-    /// use"). Every process of a PostgreSQL server works in its data directory, which this run owns: those still
-    /// there after a few seconds are ended.
+    /// use"). Every process of a PostgreSQL server runs the postgres binary in its data directory, which this run
+    /// owns: those still there after a few seconds are ended.
     /// </summary>
-    private static async Task OutliveOldServerAsync(PostgresServerResource server, IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task OutliveOldServerAsync(PostgresServerResource server, string postgres, IServiceProvider services, CancellationToken cancellationToken)
     {
         var data = Path.Combine(server.DataDirectory, "data");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        var left = ProcessesWorkingIn(data);
+        var binary = new FileInfo(postgres).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(postgres); // /proc/PID/exe names the file itself
+        List<int> ServerProcesses() => ProcessesOf(binary, workingIn: data);
+        var left = ServerProcesses();
         var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
         if (left.Count > 0)
         {
@@ -159,7 +161,7 @@ public static partial class PostgresServerBuilderExtensions
         while (left.Count > 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100, cancellationToken);
-            left = ProcessesWorkingIn(data);
+            left = ServerProcesses();
         }
 
         foreach (var pid in left)
@@ -175,7 +177,10 @@ public static partial class PostgresServerBuilderExtensions
             }
         }
 
-        while (ProcessesWorkingIn(data).Count > 0)
+        // A killed process is gone at once; the bound only keeps a start from waiting forever on one that is not
+        // (PostgreSQL then says why it will not start, in the resource's log).
+        var killedBy = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (ServerProcesses().Count > 0 && DateTime.UtcNow < killedBy)
         {
             await Task.Delay(50, cancellationToken);
         }
@@ -234,7 +239,8 @@ public static partial class PostgresServerBuilderExtensions
         }
     }
 
-    private static List<int> ProcessesWorkingIn(string directory)
+    /// <summary>Processes of the PostgreSQL binary working in the directory: never anything else that happens to be there (an operator's shell).</summary>
+    private static List<int> ProcessesOf(string executable, string workingIn)
     {
         var found = new List<int>();
         foreach (var entry in Directory.EnumerateDirectories("/proc"))
@@ -246,7 +252,8 @@ public static partial class PostgresServerBuilderExtensions
 
             try
             {
-                if (new DirectoryInfo(Path.Combine(entry, "cwd")).LinkTarget == directory)
+                if (new DirectoryInfo(Path.Combine(entry, "cwd")).LinkTarget == workingIn
+                    && new FileInfo(Path.Combine(entry, "exe")).LinkTarget == executable)
                 {
                     found.Add(pid);
                 }
