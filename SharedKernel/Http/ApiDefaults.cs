@@ -18,6 +18,16 @@ public static class ApiDefaults
     /// <summary>Bodies of this API are small JSON documents; anything bigger is refused with 413.</summary>
     public const long DefaultMaxRequestBodyBytes = 64 * 1024;
 
+    /// <summary>The longest request target (path and query) answered: longer is a 414 problem.</summary>
+    public const int MaxRequestTargetBytes = 8 * 1024;
+
+    /// <summary>
+    /// Where the server itself stops reading a request line (a bare 414, no body): far beyond
+    /// <see cref="MaxRequestTargetBytes"/>, so that a too-long target gets this API's problem answer (Kestrel's own
+    /// limit, 8 KiB by default, would answer before any middleware runs).
+    /// </summary>
+    public const int MaxRequestLineBytes = 64 * 1024;
+
     public static IHostApplicationBuilder AddApiDefaults(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -25,6 +35,7 @@ public static class ApiDefaults
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = maxBody;
+            kestrel.Limits.MaxRequestLineSize = MaxRequestLineBytes;
             kestrel.AddServerHeader = false;
         });
         builder.Services.ConfigureHttpJsonOptions(options => LibraryJson.Configure(options.SerializerOptions));
@@ -47,10 +58,17 @@ public static class ApiDefaults
         return app;
     }
 
-    // A declared Content-Length over the limit is refused before any byte of it is read; so is a NUL in the path or
-    // the query (no value of this API can hold one, and PostgreSQL cannot store or compare it).
+    // A request target over its limit is refused (414); a declared Content-Length over the limit is refused before any
+    // byte of it is read; so is a NUL in the path or the query (no value of this API can hold one, and PostgreSQL cannot store or compare it).
     private static Task RejectOversizedDeclaredBodies(HttpContext context, RequestDelegate next)
     {
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (target?.Length > MaxRequestTargetBytes)
+        {
+            return Problems.Create(StatusCodes.Status414UriTooLong, ProblemCodes.UriTooLong, "The request's path and query are too long.", $"The limit is {MaxRequestTargetBytes} bytes.")
+                .ExecuteAsync(context);
+        }
+
         if (context.Request.Path.Value?.Contains('\0', StringComparison.Ordinal) == true
             || context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true)
         {

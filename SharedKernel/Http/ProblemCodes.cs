@@ -9,6 +9,7 @@ public static class ProblemCodes
     public const string ValidationFailed = "validation.failed";
     public const string MalformedRequest = "request.malformed";
     public const string PayloadTooLarge = "request.too_large";
+    public const string UriTooLong = "request.uri_too_long";
     public const string UnsupportedMediaType = "request.unsupported_media_type";
     public const string RouteNotFound = "route.not_found";
     public const string MethodNotAllowed = "route.method_not_allowed";
