@@ -301,15 +301,7 @@ public sealed partial class IntegrationEventConsumer<TDbContext>(
         await _stopping.CancelAsync();
         if (_channel is not null)
         {
-            try
-            {
-                await _channel.CloseAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is ObjectDisposedException or RabbitMQ.Client.Exceptions.AlreadyClosedException)
-            {
-                // The connection went first (the host disposing it while stopping): the broker requeues every
-                // unacknowledged delivery with it, so there is nothing left to close.
-            }
+            await _channel.CloseAsync(cancellationToken);
         }
 
         foreach (var lane in _lanes)
