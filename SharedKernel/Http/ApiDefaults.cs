@@ -54,13 +54,13 @@ public static class ApiDefaults
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.Use(RejectOversizedDeclaredBodies);
+        app.Use(RejectOversizedRequests);
         return app;
     }
 
     // A request target over its limit is refused (414); a declared Content-Length over the limit is refused before any
     // byte of it is read; so is a NUL in the path or the query (no value of this API can hold one, and PostgreSQL cannot store or compare it).
-    private static Task RejectOversizedDeclaredBodies(HttpContext context, RequestDelegate next)
+    private static Task RejectOversizedRequests(HttpContext context, RequestDelegate next)
     {
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (target?.Length > MaxRequestTargetBytes)

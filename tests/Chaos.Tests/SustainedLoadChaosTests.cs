@@ -14,8 +14,9 @@ namespace Library.Chaos.Tests;
 /// started again. Afterwards: every accepted write is durable, every accepted borrow's saga ended, no book was lent
 /// twice and no borrow made two loans, no request anywhere was a 500, and once the last fault is repaired nothing
 /// answers 5xx. The table of what happened goes to <c>chaos-under-load.md</c> beside the test binary (eng/test.sh
-/// prints it). <c>LIBRARY_CHAOS_ROUNDS</c> (1), <c>LIBRARY_CHAOS_HOLD_SECONDS</c> (3) and <c>LIBRARY_CHAOS_WORKERS</c> (and <c>LIBRARY_CHAOS_TARGETS</c>, a comma-separated list of resources to kill)
-/// (8) make a longer run (eng/chaos.sh; the clients' token lasts 15 minutes, about six rounds).
+/// prints it). <c>LIBRARY_CHAOS_ROUNDS</c> (1), <c>LIBRARY_CHAOS_HOLD_SECONDS</c> (3) and <c>LIBRARY_CHAOS_WORKERS</c>
+/// (8) make a longer run (eng/chaos.sh; the clients' token lasts 15 minutes, about six rounds);
+/// <c>LIBRARY_CHAOS_TARGETS</c> (a comma-separated list of resource names; default all eight) picks what is killed.
 /// </summary>
 public sealed class SustainedLoadChaosTests(ChaosSystem system)
 {

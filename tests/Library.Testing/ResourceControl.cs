@@ -39,15 +39,17 @@ public static partial class ResourceControl
     public static async Task StartResourceAsync(this DistributedApplication app, string name, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus atLeast, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
-        using var bound = Bounded(cancellationToken);
-        cancellationToken = bound.Token;
         var since = DateTime.UtcNow;
-        var result = await app.ResourceCommands.ExecuteCommandAsync(Resource(app, name), KnownResourceCommands.StartCommand, cancellationToken);
-        if (!result.Success)
+        using (var bound = Bounded(cancellationToken))
         {
-            throw new InvalidOperationException($"Starting {name} failed: {result.Message}");
+            var result = await app.ResourceCommands.ExecuteCommandAsync(Resource(app, name), KnownResourceCommands.StartCommand, bound.Token);
+            if (!result.Success)
+            {
+                throw new InvalidOperationException($"Starting {name} failed: {result.Message}");
+            }
         }
 
+        // The wait has its own bound, and says what the resource last logged when it is not met.
         await app.WaitUntilHealthyAsync(name, since, atLeast, cancellationToken);
     }
 

@@ -128,21 +128,22 @@ public sealed class InboxRetryTests(LendingServers servers)
     private async Task<LendingApiFactory> StartAsync(InboxFaults faults)
     {
         var factory = Create(faults);
-        await Poll.UntilAsync(async () => await ConsumerCountAsync() > 0, TimeSpan.FromSeconds(30), "Lending's consumer on its queue");
+        await Poll.UntilAsync(async () => (await QueueAsync("lending"))?.ConsumerCount > 0, TimeSpan.FromSeconds(30), "Lending's consumer on its queue");
         return factory;
     }
 
-    private async Task<uint> ConsumerCountAsync()
+    /// <summary>The queue as the broker reports it (message and consumer counts), or null while it is not declared.</summary>
+    private async Task<QueueDeclareOk?> QueueAsync(string queue)
     {
         await using var connection = await new ConnectionFactory { Uri = new Uri(servers.ConnectionStrings[ResourceNames.EventBus]) }.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         try
         {
-            return (await channel.QueueDeclarePassiveAsync("lending")).ConsumerCount;
+            return await channel.QueueDeclarePassiveAsync(queue);
         }
         catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
         {
-            return 0; // not declared yet
+            return null;
         }
     }
 
@@ -209,11 +210,7 @@ public sealed class InboxRetryTests(LendingServers servers)
     }
 
     private async Task<uint> DeadLetterCountAsync()
-    {
-        await using var connection = await new ConnectionFactory { Uri = new Uri(servers.ConnectionStrings[ResourceNames.EventBus]) }.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        return (await channel.QueueDeclarePassiveAsync("lending.dead-letter")).MessageCount;
-    }
+        => (await QueueAsync("lending.dead-letter") ?? throw new InvalidOperationException("lending.dead-letter is not declared")).MessageCount;
 
     /// <summary>Fails the inbox insert of chosen messages: with a transient PostgreSQL error, or a plain bug.</summary>
     private sealed class InboxFaults : DbCommandInterceptor
