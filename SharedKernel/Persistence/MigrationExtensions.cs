@@ -13,7 +13,9 @@ public static partial class MigrationExtensions
     /// may still be starting, so transient failures are retried for a while. Replicas that start together take
     /// turns: each migrates under a PostgreSQL advisory lock of its context, held on a connection of its own (EF
     /// Core's own lock did not stop two first-time migrations of one database from racing: "relation already
-    /// exists"), so the second finds nothing left to do.
+    /// exists"), so the second finds nothing left to do. The lock's connection is never pooled: a pooled
+    /// connection's reset waits for its next use, so closing it to the pool would leave the lock held by an idle
+    /// session and a replica starting next to it would wait out its command timeout.
     /// </summary>
     public static async Task MigrateDatabaseAsync<TContext>(this WebApplication app, TimeSpan? timeout = null)
         where TContext : DbContext
@@ -28,15 +30,16 @@ public static partial class MigrationExtensions
             {
                 await using var scope = app.Services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<TContext>();
-                await using var lockConnection = new NpgsqlConnection(db.Database.GetConnectionString());
+                var unpooled = new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false };
+                await using var lockConnection = new NpgsqlConnection(unpooled.ConnectionString);
                 await lockConnection.OpenAsync();
                 await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", lockConnection))
                 {
-                    take.Parameters.AddWithValue("key", LockKey(typeof(TContext).FullName!));
+                    take.Parameters.AddWithValue("key", MigrationLockKey<TContext>());
                     await take.ExecuteNonQueryAsync();
                 }
 
-                // Released when the connection closes, whatever happens here.
+                // Released when the session ends, whatever happens here.
                 await db.Database.MigrateAsync();
                 LogMigrated(logger, typeof(TContext).Name);
                 return;
@@ -50,9 +53,11 @@ public static partial class MigrationExtensions
         }
     }
 
-    /// <summary>A stable 64-bit key per context (FNV-1a of its name): the same in every replica and every run.</summary>
-    private static long LockKey(string name)
+    /// <summary>The advisory lock key migrations of <typeparamref name="TContext"/> take: FNV-1a of the context's name, the same in every replica and every run.</summary>
+    public static long MigrationLockKey<TContext>()
+        where TContext : DbContext
     {
+        var name = typeof(TContext).FullName!;
         var hash = 14695981039346656037UL;
         foreach (var c in name)
         {
