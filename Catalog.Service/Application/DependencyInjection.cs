@@ -9,6 +9,7 @@ using Library.Catalog.Infrastructure.Patrons;
 using Library.Catalog.Infrastructure.Persistence;
 using Library.SharedKernel.Caching;
 using Library.SharedKernel.Contracts.Lending;
+using Library.SharedKernel.Contracts.Patron;
 using Library.SharedKernel.Messaging;
 using Library.SharedKernel.Resources;
 
@@ -34,11 +35,16 @@ public static class DependencyInjection
             .WithoutStandardResilience()
             .AddCircuitBreaker(ResourceNames.PatronApi)
             .AddPatronCallTimeouts();
+        services.AddScoped<PatronEligibility>();
         services.AddOutboxRelay<CatalogDbContext>();
         services.AddIntegrationEventConsumer<CatalogDbContext>(Consumer)
             .Handle<LoanCreated, LoanEventsHandler>()
             .Handle<LoanRejected, LoanEventsHandler>()
-            .Handle<LoanReturned, LoanEventsHandler>();
+            .Handle<LoanReturned, LoanEventsHandler>()
+            .Handle<PatronRegistered, PatronEventsHandler>()
+            .Handle<PatronSuspended, PatronEventsHandler>()
+            .Handle<PatronReinstated, PatronEventsHandler>()
+            .Handle<PatronTierUpgraded, PatronEventsHandler>();
         services.AddSingleton<ReservationReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<ReservationReaper>());
         return services;

@@ -61,9 +61,10 @@ public sealed partial class QueryCache
     /// <summary>
     /// The cached value of <paramref name="key"/> in the current <paramref name="generation"/>, or what
     /// <paramref name="load"/> returns. The load gets a <typeparamref name="TContext"/> (the service's DbContext) from
-    /// a scope of its own: it may serve many waiting requests, and outlive the one that started it.
+    /// a scope of its own: it may serve many waiting requests, and outlive the one that started it. An entry lives
+    /// <c>Cache:Ttl</c> (120 s) unless <paramref name="ttl"/> says otherwise; a null result is never stored.
     /// </summary>
-    public async Task<T?> GetOrLoadAsync<TContext, T>(string key, string generation, Func<TContext, CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+    public async Task<T?> GetOrLoadAsync<TContext, T>(string key, string generation, Func<TContext, CancellationToken, Task<T?>> load, CancellationToken cancellationToken, TimeSpan? ttl = null)
         where TContext : notnull
         where T : class
     {
@@ -98,7 +99,7 @@ public sealed partial class QueryCache
         var fullKey = _prefix + key + "#" + currentGeneration;
 
         // One load per key and generation in this process; everyone waiting shares it.
-        var flight = Join(fullKey, load);
+        var flight = Join(fullKey, load, ttl);
         try
         {
             return (T?)await flight.Result.Task.WaitAsync(cancellationToken);
@@ -109,7 +110,7 @@ public sealed partial class QueryCache
         }
     }
 
-    private Flight Join<TContext, T>(string fullKey, Func<TContext, CancellationToken, Task<T?>> load)
+    private Flight Join<TContext, T>(string fullKey, Func<TContext, CancellationToken, Task<T?>> load, TimeSpan? ttl)
         where TContext : notnull
         where T : class
     {
@@ -119,7 +120,7 @@ public sealed partial class QueryCache
             switch (flight.TryJoin())
             {
                 case Flight.Joined.First:
-                    _ = Task.Run(() => RunAsync(fullKey, flight, load));
+                    _ = Task.Run(() => RunAsync(fullKey, flight, load, ttl));
                     return flight;
                 case Flight.Joined.Waiting:
                     return flight;
@@ -131,7 +132,7 @@ public sealed partial class QueryCache
         }
     }
 
-    private async Task RunAsync<TContext, T>(string fullKey, Flight flight, Func<TContext, CancellationToken, Task<T?>> load)
+    private async Task RunAsync<TContext, T>(string fullKey, Flight flight, Func<TContext, CancellationToken, Task<T?>> load, TimeSpan? ttl)
         where TContext : notnull
         where T : class
     {
@@ -141,7 +142,7 @@ public sealed partial class QueryCache
         try
         {
             var value = await LoadInScopeAsync(load, flight.Cancellation.Token);
-            await StoreAsync(fullKey, value);
+            await StoreAsync(fullKey, value, ttl ?? _configuration.GetValue("Cache:Ttl", TimeSpan.FromSeconds(120)));
             complete = () => flight.Result.TrySetResult(value);
         }
         catch (OperationCanceledException) when (flight.Cancellation.IsCancellationRequested)
@@ -188,17 +189,16 @@ public sealed partial class QueryCache
         }
     }
 
-    private async Task StoreAsync<T>(string fullKey, T? value)
+    private async Task StoreAsync<T>(string fullKey, T? value, TimeSpan ttl)
         where T : class
     {
-        if (value is null)
+        if (value is null || ttl <= TimeSpan.Zero)
         {
             return;
         }
 
         try
         {
-            var ttl = _configuration.GetValue("Cache:Ttl", TimeSpan.FromSeconds(120));
             var jitter = _configuration.GetValue("Cache:Jitter", 0.1);
 
             // Jitter spreads expiries so entries cached together do not all miss together.

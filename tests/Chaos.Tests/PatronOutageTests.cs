@@ -15,6 +15,9 @@ public sealed class PatronOutageTests(ChaosSystem system)
         var catalog = system.App.CreateHttpClient(ResourceNames.CatalogApi);
         var patron = await system.RegisterPatronAsync();
         await system.BorrowAsync(await system.AddBookAsync(), patron);
+
+        // Catalog remembers the answer about a patron who borrowed (decision 0018); one who never did must ask Patron.
+        var unasked = await system.RegisterPatronAsync();
         (await CircuitAsync(catalog, ResourceNames.PatronApi))!["state"]!.GetValue<string>().ShouldBe("closed");
 
         await system.App.StopResourceAsync(ResourceNames.PatronApi);
@@ -23,7 +26,7 @@ public sealed class PatronOutageTests(ChaosSystem system)
             var statuses = new List<HttpStatusCode>();
             for (var i = 0; i < 8; i++)
             {
-                using var response = await system.Gateway.BorrowAsync(await system.AddBookAsync(), patron);
+                using var response = await system.Gateway.BorrowAsync(await system.AddBookAsync(), unasked);
                 statuses.Add(response.StatusCode);
                 response.StatusCode.ShouldNotBe(HttpStatusCode.InternalServerError);
             }
@@ -33,6 +36,11 @@ public sealed class PatronOutageTests(ChaosSystem system)
             circuit["state"]!.GetValue<string>().ShouldBe("open");
             circuit["rejected"]!.GetValue<long>().ShouldBeGreaterThan(0);
             circuit["settings"]!["minimumThroughput"]!.GetValue<int>().ShouldBe(3);
+            using (var remembered = await system.Gateway.BorrowAsync(await system.AddBookAsync(), patron))
+            {
+                remembered.StatusCode.ShouldBe(HttpStatusCode.Accepted, "a patron whose answer Catalog remembers still borrows while Patron is down");
+            }
+
             using var ready = await catalog.GetAsync("/health/ready");
             ready.StatusCode.ShouldBe(HttpStatusCode.OK);
             (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>().ShouldBe("Degraded");
@@ -56,7 +64,7 @@ public sealed class PatronOutageTests(ChaosSystem system)
         await Poll.UntilAsync(
             async () =>
             {
-                using var response = await system.Gateway.BorrowAsync(await system.AddBookAsync(), patron);
+                using var response = await system.Gateway.BorrowAsync(await system.AddBookAsync(), unasked);
                 return response.StatusCode == HttpStatusCode.Accepted;
             },
             TimeSpan.FromSeconds(30),

@@ -62,6 +62,41 @@ public sealed class BorrowSagaTests(LibrarySystem system)
     }
 
     [Fact]
+    public async Task ASuspension_StopsTheBorrowsOfAPatronWhoseEligibilityCatalogRemembers_OnceItsEventArrives()
+    {
+        // The first borrow leaves Patron's answer in Catalog's cache (decision 0018; 30 s by default).
+        var patron = await _gateway.RegisterPatronIdAsync();
+        await _gateway.BorrowAndWaitAsync(await _gateway.AddBookIdAsync(), patron, "borrowed");
+        using (var suspended = await _gateway.PostAsync($"/patrons/{patron}/suspend", Json.Body("""{"reason":"Unpaid fines"}""")))
+        {
+            suspended.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        // Patron's PatronSuspended event reaches Catalog in milliseconds and drops the cached answer; until then a
+        // borrow may still be accepted (and is decided by Lending). Well before the cache's own expiry, it is a 403.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var accepted = 0;
+        HttpStatusCode status;
+        do
+        {
+            using var response = await _gateway.BorrowAsync(await _gateway.AddBookIdAsync(), patron);
+            status = response.StatusCode;
+            if (status == HttpStatusCode.Forbidden)
+            {
+                (await response.ReadObjectAsync())["code"]!.GetValue<string>().ShouldBe("patron.suspended");
+                break;
+            }
+
+            status.ShouldBe(HttpStatusCode.Accepted);
+            accepted++;
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        status.ShouldBe(HttpStatusCode.Forbidden, $"the suspension reached Catalog within 10 s ({accepted} borrows accepted before it did)");
+    }
+
+    [Fact]
     public async Task Borrow_ByASuspendedPatron_Is403AtOnce()
     {
         var patron = await _gateway.RegisterPatronIdAsync();

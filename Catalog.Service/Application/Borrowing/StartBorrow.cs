@@ -35,7 +35,7 @@ public sealed record BorrowOperationResponse(
 /// Step 1 of the borrow saga (SPEC §3): ask Patron whether the patron may borrow (403 fast), reserve the book
 /// (409 if taken), record the operation and its BookReserved event in one transaction, answer 202.
 /// </summary>
-public sealed class StartBorrowHandler(CatalogDbContext db, PatronEligibilityClient patrons, CacheInvalidations invalidations, TimeProvider timeProvider)
+public sealed class StartBorrowHandler(CatalogDbContext db, PatronEligibility patrons, CacheInvalidations invalidations, TimeProvider timeProvider)
 {
     public static readonly DomainError UnknownPatron = new("patron.unknown", "No patron with this id may borrow.", ErrorKind.Forbidden);
 

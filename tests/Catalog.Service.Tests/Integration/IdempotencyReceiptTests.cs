@@ -27,6 +27,7 @@ public sealed class IdempotencyReceiptTests(CatalogServers servers) : IAsyncLife
         _client = _factory.WithWebHostBuilder(builder =>
         {
             builder.UseSetting("services:patron-api:http:0", "http://127.0.0.1:9");
+            builder.UseSetting("Catalog:EligibilityCache:Ttl", "00:00:00"); // every borrow asks Patron: the call is what is tested
             builder.ConfigureServices(services => services.AddHttpClient<PatronEligibilityClient>().ConfigurePrimaryHttpMessageHandler(() => _patron));
         }).CreateClient();
         _client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.Mint(LibraryRoles.Librarian));
