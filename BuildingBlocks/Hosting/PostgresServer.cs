@@ -66,7 +66,9 @@ public static partial class PostgresServerBuilderExtensions
 
     /// <summary>
     /// Adds a PostgreSQL server. Settings: <c>Postgres:BinDirectory</c> (default the Debian package's),
-    /// <c>Servers:Durable</c> (false turns fsync off: for test runs, whose data is thrown away).
+    /// <c>Servers:Durable</c> (false turns fsync off: for test runs, whose data is thrown away),
+    /// <c>Postgres:Settings</c> (more <c>name=value</c> server settings, separated by <c>;</c>, after the ones here:
+    /// for profiling, e.g. <c>shared_preload_libraries=pg_stat_statements</c>).
     /// </summary>
     public static IResourceBuilder<PostgresServerResource> AddPostgresServer(this IDistributedApplicationBuilder builder, string name)
     {
@@ -76,6 +78,7 @@ public static partial class PostgresServerBuilderExtensions
         var initdb = ServerBinary.Require(Path.Combine(binDirectory, "initdb"), "postgresql");
         ServerBinary.Require("setpriv", "util-linux");
         var durable = !string.Equals(builder.Configuration["Servers:Durable"], "false", StringComparison.OrdinalIgnoreCase);
+        var extraSettings = (builder.Configuration["Postgres:Settings"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
         var password = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false, minLower: 1, minUpper: 1, minNumeric: 1);
         builder.AddResource(password);
@@ -111,6 +114,7 @@ public static partial class PostgresServerBuilderExtensions
                     // Logical replication for change data capture (SPEC §6).
                     "wal_level=logical", "max_replication_slots=10", "max_wal_senders=10",
                     .. durable ? Array.Empty<string>() : ["fsync=off", "full_page_writes=off"],
+                    .. extraSettings,
                 ];
                 foreach (var setting in settings)
                 {

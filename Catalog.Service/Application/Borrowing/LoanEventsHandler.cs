@@ -26,13 +26,16 @@ public sealed class LoanEventsHandler(CatalogDbContext db, CacheInvalidations in
 
     private async Task ApplyAsync(Guid operationId, Func<BorrowOperation, Domain.Books.Book, DateTimeOffset, bool> step, CancellationToken cancellationToken)
     {
-        var operation = await db.BorrowOperations.SingleOrDefaultAsync(o => o.Id == operationId, cancellationToken);
-        if (operation is null)
+        // The operation and its book in one query (both tracked).
+        var pair = await db.BorrowOperations.Where(o => o.Id == operationId)
+            .Join(db.Books, o => o.BookId, b => b.Id, (o, b) => new { Operation = o, Book = b })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (pair is null)
         {
             return; // not one of ours
         }
 
-        var book = await db.Books.SingleAsync(b => b.Id == operation.BookId, cancellationToken);
+        var (operation, book) = (pair.Operation, pair.Book);
         if (step(operation, book, timeProvider.UtcNowMicroseconds()))
         {
             invalidations.Touch(BookCache.Changed(book.Id)); // flushed by the consumer after its commit

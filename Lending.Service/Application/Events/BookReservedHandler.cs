@@ -18,33 +18,29 @@ namespace Library.Lending.Application.Events;
 /// </summary>
 public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvider policies, CacheInvalidations invalidations, TimeProvider timeProvider) : IIntegrationEventHandler<BookReserved>
 {
-    private const string BeforeLoan = "before_loan";
-
     public async Task HandleAsync(BookReserved e, IntegrationEventEnvelope envelope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
-        if (await db.Loans.AnyAsync(l => l.OperationId == e.OperationId, cancellationToken))
-        {
-            return; // decided before
-        }
-
         var snapshot = e.Patron;
         await Borrowers.UpsertAsync(db, snapshot.PatronId, snapshot.Email, snapshot.MembershipTier, snapshot.Suspended, snapshot.Version, cancellationToken);
-        var borrower = await Borrowers.LockAsync(db, snapshot.PatronId, cancellationToken);
-        var outstanding = await db.Loans.CountAsync(l => l.PatronId == borrower.PatronId && (l.Status == LoanStatus.Active || l.Status == LoanStatus.Overdue), cancellationToken);
-        var now = timeProvider.UtcNowMicroseconds();
-
-        // The consumer's transaction goes on after a refused insert (to publish the rejection): it needs a savepoint
-        // to roll back to, since saves make none of their own.
-        var transaction = db.Database.CurrentTransaction;
-        if (transaction is not null)
+        var inputs = await Borrowers.LockForDecisionAsync(db, snapshot.PatronId, e.OperationId, e.BookId, cancellationToken);
+        if (inputs.DecidedBefore)
         {
-            await transaction.CreateSavepointAsync(BeforeLoan, cancellationToken);
+            return;
         }
 
+        var now = timeProvider.UtcNowMicroseconds();
+        if (inputs.BookOnLoan)
+        {
+            await RejectAsync(e, "book.unavailable", "book is already on loan", now, cancellationToken);
+            return;
+        }
+
+        // A loan of the book committed between the check and the insert (another transaction) makes the unique
+        // index refuse the insert: the transaction fails, the consumer retries the message, and the check rejects it.
         try
         {
-            var loan = Loan.Lend(e.OperationId, e.BookId, e.BookTitle, borrower, outstanding, policies.Current, now);
+            var loan = Loan.Lend(e.OperationId, e.BookId, e.BookTitle, inputs.Borrower, inputs.OutstandingLoans, policies.Current, now);
             db.Loans.Add(loan);
             invalidations.Touch(LoanCache.Changed(loan.Id)); // flushed by the consumer after its commit
             await db.SaveChangesAsync(cancellationToken);
@@ -52,17 +48,6 @@ public sealed class BookReservedHandler(LendingDbContext db, LendingPolicyProvid
         catch (BusinessRuleViolationException rule)
         {
             await RejectAsync(e, rule.Rule.Code, rule.Rule.Message, now, cancellationToken);
-        }
-        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            // The book already has an outstanding loan: undo the refused insert, then reject.
-            if (transaction is not null)
-            {
-                await transaction.RollbackToSavepointAsync(BeforeLoan, cancellationToken);
-            }
-
-            db.ChangeTracker.Clear();
-            await RejectAsync(e, "book.unavailable", "book is already on loan", now, cancellationToken);
         }
     }
 

@@ -91,10 +91,10 @@ public sealed class InboxRetryTests(LendingServers servers)
     }
 
     /// <summary>
-    /// A reservation of a book that already has an outstanding loan is refused by the unique index inside the
-    /// consumer's transaction; the save's savepoint undoes the refused insert and the rejection is published in the
-    /// same transaction (without a savepoint the aborted transaction fails every retry and the message is
-    /// dead-lettered: checked while issue 12 tried saves without EF's automatic savepoints).
+    /// A reservation of a book that already has an outstanding loan is rejected, and the rejection published, in
+    /// the consumer's transaction: the decision's read sees the loan (and, were the loan committed between that
+    /// read and the insert, the unique index would refuse the insert and the retry would see it), never retried
+    /// until dead-lettered.
     /// </summary>
     [Fact]
     public async Task AReservationOfABookAlreadyOnLoan_IsRejectedInTheSameTransaction_NotRetriedUntilDeadLettered()
