@@ -314,8 +314,9 @@ public sealed partial class OutboxRelay<TDbContext>(
         {
             try
             {
-                // One connection held for the service's lifetime; Npgsql resets it (UNLISTEN) when it goes back.
-                await using var connection = new NpgsqlConnection(connectionString);
+                // One connection held for the service's lifetime, never pooled: a LISTEN is session state, and pooled
+                // connections are not reset when they go back (ServiceDefaults' Npgsql settings).
+                await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
                 await connection.OpenAsync(stoppingToken);
                 connection.Notification += (_, _) => _wake.Release();
                 await using (var listen = new NpgsqlCommand($"LISTEN \"{channelName}\"", connection))
