@@ -3,6 +3,7 @@ using Library.SharedKernel.Resilience;
 using System.Text;
 using Library.SharedKernel.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -141,11 +142,7 @@ public sealed partial class OutboxRelay<TDbContext>(
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
         var sql = _statements ??= new Statements(QualifiedTable(db));
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var now = timeProvider.GetUtcNow();
-        var batch = await db.Set<OutboxMessage>()
-            .FromSqlRaw(sql.SelectHeads, BatchSize, now)
-            .AsNoTracking()
-            .ToListAsync(cancellationToken);
+        var batch = await ClaimAsync(db, sql, BatchSize, timeProvider.GetUtcNow(), cancellationToken);
         if (batch.Count == 0)
         {
             return 0;
@@ -166,29 +163,24 @@ public sealed partial class OutboxRelay<TDbContext>(
                 return outcomes;
             },
             cancellationToken);
-        var published = batch.Where((_, i) => results[i].Error is null).Select(m => m.Id).ToArray();
+        var published = batch.Where((_, i) => results[i].Error is null).ToArray();
         var failed = batch.Select((m, i) => (Message: m, Outcome: results[i])).Where(f => f.Outcome.Error is not null).ToList();
         if (published.Length == 0 && failed.All(f => !f.Outcome.Refused))
         {
-            // Nothing taken and nothing refused: the broker is the problem, not these rows. Leave them as they are.
+            // Nothing taken and nothing refused: the broker is the problem, not these rows. Undo the claim.
             await transaction.RollbackAsync(cancellationToken);
             throw new InvalidOperationException($"The broker confirmed none of {batch.Count} outbox messages: {failed[0].Outcome.Error}");
         }
 
-        now = timeProvider.GetUtcNow();
-        var successors = false;
-        if (published.Length > 0)
-        {
-            // The same statement says whether any published message has a successor waiting. One committed after
-            // this statement notifies the channel, which wakes the relay again, so a round that finds none ends the
-            // burst: no empty round after each productive one.
-            successors = (await db.Database.SqlQueryRaw<bool>(sql.MarkPublished, now, published).ToListAsync(cancellationToken)).Contains(true);
-        }
-
+        // A published message with a successor of its aggregate waiting means another round at once. One committed
+        // after the claim notifies the channel, which wakes the relay again, so a round that finds none ends the
+        // burst: no empty round after each productive one.
+        var successors = published.Any(m => m.HasSuccessor);
+        var now = timeProvider.GetUtcNow();
         foreach (var (message, outcome) in failed)
         {
             var error = outcome.Error!.Length > 2000 ? outcome.Error[..2000] : outcome.Error;
-            var attempts = message.Attempts + 1;
+            var attempts = message.Attempts; // the claim counted this attempt
             if (attempts >= MaxAttempts)
             {
                 await db.Database.ExecuteSqlRawAsync(sql.Park, [error, now, message.Id], cancellationToken);
@@ -214,7 +206,40 @@ public sealed partial class OutboxRelay<TDbContext>(
         return await db.Set<OutboxMessage>().LongCountAsync(m => m.ParkedAt != null, cancellationToken);
     }
 
-    private async Task<(string? Error, bool Refused)> TryPublishAsync(IChannel channel, OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the round's messages in one statement: the oldest unpublished message of each aggregate, skipping rows
+    /// another relay holds, marked published (and the attempt counted) in the round's transaction, which commits
+    /// only once the broker has confirmed them; a failed publish puts its row back before the commit, and a round
+    /// the broker took nothing of rolls back. Each row says whether a later message of its aggregate waits.
+    /// </summary>
+    private static async Task<List<ClaimedMessage>> ClaimAsync(TDbContext db, Statements sql, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        command.CommandText = sql.ClaimHeads;
+        command.Parameters.Add(new NpgsqlParameter("limit", limit));
+        command.Parameters.Add(new NpgsqlParameter("now", now));
+        var claimed = new List<ClaimedMessage>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new ClaimedMessage(
+                reader.GetGuid(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetFieldValue<DateTimeOffset>(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.GetInt32(6),
+                reader.GetBoolean(7)));
+        }
+
+        claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return claimed;
+    }
+
+    private async Task<(string? Error, bool Refused)> TryPublishAsync(IChannel channel, ClaimedMessage message, CancellationToken cancellationToken)
     {
         // Documented fault switch, off by default: the broker "refuses" messages of this type (tests of parking).
         if (configuration["Failpoints:RefusePublishOf"] is { Length: > 0 } refused && refused == message.Type)
@@ -353,23 +378,28 @@ public sealed partial class OutboxRelay<TDbContext>(
         }
     }
 
+    /// <summary>A message the round claimed; <see cref="Attempts"/> counts this attempt.</summary>
+    private sealed record ClaimedMessage(Guid Id, string AggregateKey, string Type, string Envelope, DateTimeOffset OccurredAt, string? TraceParent, int Attempts, bool HasSuccessor);
+
     // The table name comes from the EF model; every value is a parameter.
     private sealed class Statements(string table)
     {
-        /// <summary>The oldest unpublished message of each aggregate, skipping rows another relay holds.</summary>
-        /// <summary>A parked message no longer holds its aggregate back; one waiting for its next attempt does.</summary>
-        public string SelectHeads { get; } = "SELECT * FROM " + table + " o WHERE o.published_at IS NULL AND o.parked_at IS NULL"
-            + " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= {1}) AND NOT EXISTS (SELECT 1 FROM " + table
-            + " p WHERE p.aggregate_key = o.aggregate_key AND p.published_at IS NULL AND p.parked_at IS NULL AND p.id < o.id) ORDER BY o.id LIMIT {0} FOR UPDATE SKIP LOCKED";
+        /// <summary>
+        /// The oldest unpublished message of each aggregate (a parked message no longer holds its aggregate back; one
+        /// waiting for its next attempt does), skipping rows another relay holds, marked published; with each, whether
+        /// a later message of its aggregate waits (the statement's snapshot does not see its own marks).
+        /// </summary>
+        public string ClaimHeads { get; } = "WITH heads AS (SELECT o.id FROM " + table + " o WHERE o.published_at IS NULL AND o.parked_at IS NULL"
+            + " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= @now) AND NOT EXISTS (SELECT 1 FROM " + table
+            + " p WHERE p.aggregate_key = o.aggregate_key AND p.published_at IS NULL AND p.parked_at IS NULL AND p.id < o.id) ORDER BY o.id LIMIT @limit FOR UPDATE SKIP LOCKED),"
+            + " claimed AS (UPDATE " + table + " m SET published_at = @now, attempts = m.attempts + 1 FROM heads h WHERE m.id = h.id"
+            + " RETURNING m.id, m.aggregate_key, m.type, m.envelope::text, m.occurred_at, m.trace_parent, m.attempts)"
+            + " SELECT c.*, EXISTS (SELECT 1 FROM " + table + " p WHERE p.aggregate_key = c.aggregate_key AND p.published_at IS NULL"
+            + " AND p.parked_at IS NULL AND p.id > c.id) FROM claimed c";
 
-        /// <summary>Marks the published messages, returning for each whether a later message of its aggregate still waits.</summary>
-        public string MarkPublished { get; } = "UPDATE " + table + " m SET published_at = {0}, attempts = m.attempts + 1 WHERE m.id = ANY({1})"
-            + " RETURNING EXISTS (SELECT 1 FROM " + table + " p WHERE p.aggregate_key = m.aggregate_key AND p.published_at IS NULL"
-            + " AND p.parked_at IS NULL AND p.id > m.id) AS \"Value\"";
+        public string RecordFailure { get; } = "UPDATE " + table + " SET published_at = NULL, last_error = {0}, next_attempt_at = {1} WHERE id = {2}";
 
-        public string RecordFailure { get; } = "UPDATE " + table + " SET attempts = attempts + 1, last_error = {0}, next_attempt_at = {1} WHERE id = {2}";
-
-        public string Park { get; } = "UPDATE " + table + " SET attempts = attempts + 1, last_error = {0}, parked_at = {1} WHERE id = {2}";
+        public string Park { get; } = "UPDATE " + table + " SET published_at = NULL, last_error = {0}, parked_at = {1} WHERE id = {2}";
     }
 
     private static string QualifiedTable(DbContext db)

@@ -43,7 +43,7 @@ public abstract class LibraryDbContext(DbContextOptions options) : DbContext(opt
         // No automatic savepoint around SaveChanges in a transaction we or a caller own: two round trips (SAVEPOINT,
         // RELEASE) per save, 8 % of Catalog's sampled managed time under the saga (docs/benchmarks.md). A failed
         // save leaves the transaction aborted; the callers that go on after one roll back to a savepoint of their
-        // own (the idempotency claim's, BookReservedHandler's) or end the transaction. Set on every save: a pooled
+        // own (the idempotency claim's) or end the transaction. Set on every save: a pooled
         // context's DatabaseFacade is reset to EF's default when it is returned to the pool.
         Database.AutoSavepointsEnabled = false;
         if (PendingReceipt is { Claimed: false } receipt)
