@@ -72,6 +72,21 @@ public sealed class PlatformEndpointsTests(LibrarySystem system)
         }
     }
 
+    [Theory]
+    [InlineData("catalog-api", "Catalog.Service")]
+    [InlineData("lending-api", "Lending.Service")]
+    [InlineData("patron-api", "Patron.Service")]
+    [InlineData("gateway", "Gateway")]
+    public async Task EveryService_RunsItsSocketCompletionsInline(string resource, string program)
+    {
+        // Issue 12: the runtime reads this only from the process's environment, at start.
+        var id = (await system.App.InstanceIdsAsync(resource))[0];
+        var processes = ResourceControl.ProcessTree(system.App.ProcessId(id) ?? throw new InvalidOperationException($"{id} has no process."));
+        var service = processes.SingleOrDefault(p => File.ReadAllText($"/proc/{p}/cmdline").Split('\0')[0].EndsWith("/" + program, StringComparison.Ordinal));
+        service.ShouldNotBe(0, $"{program} is one of {resource}'s processes");
+        File.ReadAllText($"/proc/{service}/environ").Split('\0').ShouldContain("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1");
+    }
+
     [Fact]
     public async Task HealthOutput_CarriesNoSecretsOrExceptionDetail()
     {
