@@ -28,4 +28,21 @@ public sealed class CatalogApiFactory(CatalogServers servers) : WebApplicationFa
             services.AddSingleton<ISigningKeyStore, TestTokens.Store>();
         });
     }
+
+    /// <summary>A librarian's client of this service whose eligibility calls reach <paramref name="patron"/> instead of Patron.Service.</summary>
+    public HttpClient CreateLibrarianClient(HttpMessageHandler patron, params (string Key, string Value)[] settings)
+    {
+        var client = WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("services:patron-api:http:0", "http://127.0.0.1:9");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            builder.ConfigureServices(services => services.AddHttpClient<Library.Catalog.Infrastructure.Patrons.PatronEligibilityClient>().ConfigurePrimaryHttpMessageHandler(() => patron));
+        }).CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.Mint(LibraryRoles.Librarian));
+        return client;
+    }
 }

@@ -1,13 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using Library.Catalog.Application.Borrowing;
-using Library.Catalog.Infrastructure.Patrons;
 using Library.SharedKernel.Caching;
 using Library.SharedKernel.Contracts.Patron;
-using Library.SharedKernel.Messaging;
-using Library.SharedKernel.Security;
-using Library.Testing;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Library.Catalog.Tests.Integration;
@@ -23,12 +18,7 @@ public sealed class EligibilityCacheTests(CatalogServers servers) : IAsyncLifeti
     public ValueTask InitializeAsync()
     {
         _factory = new CatalogApiFactory(servers);
-        _client = _factory.WithWebHostBuilder(builder =>
-        {
-            builder.UseSetting("services:patron-api:http:0", "http://127.0.0.1:9");
-            builder.ConfigureServices(services => services.AddHttpClient<PatronEligibilityClient>().ConfigurePrimaryHttpMessageHandler(() => _patron));
-        }).CreateClient();
-        _client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.Mint(LibraryRoles.Librarian));
+        _client = _factory.CreateLibrarianClient(_patron);
         return ValueTask.CompletedTask;
     }
 

@@ -1,11 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Library.Catalog.Infrastructure.Patrons;
-using Library.SharedKernel.Security;
 using Library.Testing;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Library.Catalog.Tests.Integration;
@@ -24,13 +20,7 @@ public sealed class IdempotencyReceiptTests(CatalogServers servers) : IAsyncLife
     public ValueTask InitializeAsync()
     {
         _factory = new CatalogApiFactory(servers);
-        _client = _factory.WithWebHostBuilder(builder =>
-        {
-            builder.UseSetting("services:patron-api:http:0", "http://127.0.0.1:9");
-            builder.UseSetting("Catalog:EligibilityCache:Ttl", "00:00:00"); // every borrow asks Patron: the call is what is tested
-            builder.ConfigureServices(services => services.AddHttpClient<PatronEligibilityClient>().ConfigurePrimaryHttpMessageHandler(() => _patron));
-        }).CreateClient();
-        _client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.Mint(LibraryRoles.Librarian));
+        _client = _factory.CreateLibrarianClient(_patron, ("Catalog:EligibilityCache:Ttl", "00:00:00")); // every borrow asks Patron: the call is what is tested
         return ValueTask.CompletedTask;
     }
 
