@@ -41,7 +41,6 @@ public static class DependencyInjection
             .Handle<LoanCreated, LoanEventsHandler>()
             .Handle<LoanRejected, LoanEventsHandler>()
             .Handle<LoanReturned, LoanEventsHandler>()
-            .Handle<PatronRegistered, PatronEventsHandler>()
             .Handle<PatronSuspended, PatronEventsHandler>()
             .Handle<PatronReinstated, PatronEventsHandler>()
             .Handle<PatronTierUpgraded, PatronEventsHandler>();

@@ -5,7 +5,7 @@ namespace Library.Catalog.Infrastructure.Patrons;
 
 /// <summary>
 /// Patron's eligibility answers, kept in Catalog's query cache per patron (decision 0018): a borrow asks Patron only
-/// when Catalog has no answer for that patron. Every change of a patron's borrower state is one of Patron's events,
+/// when Catalog has no answer for that patron. Every later change of a patron's borrower state is one of Patron's events,
 /// and Catalog's consumer moves that patron's generation after it (<see cref="PatronEligibilityCache"/>), so a
 /// suspension stops borrows as soon as its event is delivered; <c>Catalog:EligibilityCache:Ttl</c> (30 s; 0 turns the
 /// cache off) bounds how long an answer is used when events are not delivered (the broker is down). An unknown
