@@ -50,8 +50,6 @@ public sealed class ChaosSystem : IAsyncLifetime
             "--ServiceEnvironment:catalog-api:Resilience__Breakers__patron-api__MinimumThroughput=3",
             "--ServiceEnvironment:catalog-api:Resilience__Breakers__patron-api__BreakDuration=00:00:02",
             "--ServiceEnvironment:catalog-api:Catalog__ReaperInterval=00:00:00.500",
-            // Long enough that an answer remembered before an outage outlives any stop and start here (decision 0018).
-            "--ServiceEnvironment:catalog-api:Catalog__EligibilityCache__Ttl=00:05:00",
         ]);
         using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
         {
